@@ -132,14 +132,21 @@ impl Loader {
     }
 
     fn right_comment(&mut self, c: Comment) {
-        // `key: value # c` / `- item # c`: sops keeps it as an inline comment before the entry.
+        // `- item # c` stays an inline comment before the item. go-yaml gives the comment of
+        // `key: value # c` to the key, so sops makes it a comment line above the pair.
         let inline = Comment { inline: true, ..c };
         match self.stack.last_mut() {
             Some(Frame::Map {
                 branch, key: None, ..
             }) if matches!(branch.0.last(), Some(Item::Pair { .. })) => {
                 let at = branch.0.len() - 1;
-                branch.0.insert(at, Item::Comment(inline));
+                branch.0.insert(
+                    at,
+                    Item::Comment(Comment {
+                        inline: false,
+                        ..inline
+                    }),
+                );
             }
             Some(Frame::Seq { items, .. })
                 if items
@@ -824,12 +831,13 @@ mod tests {
 
     #[test]
     fn round_trip_with_comments() {
-        let src = "# head\na: 1 # inline\nb:\n  - x\n  - k: 2\n    z: 3\nc: |\n  line1\n  line2\n";
+        let src =
+            "# head\na: 1 # inline\nb:\n  - x # on x\n  - k: 2\n    z: 3\nc: |\n  line1\n  line2\n";
         let docs = load(src.as_bytes()).unwrap();
         let out = emit(&docs);
         assert_eq!(
             out,
-            "# head\na: 1 # inline\nb:\n    - x\n    - k: 2\n      z: 3\nc: |\n    line1\n    line2\n"
+            "# head\n# inline\na: 1\nb:\n    - x # on x\n    - k: 2\n      z: 3\nc: |\n    line1\n    line2\n"
         );
         assert_eq!(load(out.as_bytes()).unwrap(), docs);
     }
