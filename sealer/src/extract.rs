@@ -33,9 +33,7 @@ pub fn parse(path: &str) -> Result<Vec<Step>> {
         } else if let Ok(i) = token.parse::<usize>() {
             steps.push(Step::Index(i));
         } else {
-            bail!(
-                "invalid --extract path {path:?}: component {token:?} is neither a quoted key nor an index"
-            );
+            bail!("invalid --extract path {path:?}: component {token:?} is neither a quoted key nor an index");
         }
         rest = inner[end + 1..].trim_start();
     }
@@ -50,10 +48,9 @@ pub fn follow<'a>(doc: &'a Branch, steps: &[Step]) -> Result<&'a Value> {
     for step in steps_iter.by_ref() {
         let next = match (step, current, root.take()) {
             (Step::Key(k), None, Some(b)) | (Step::Key(k), Some(Value::Map(b)), None) => b.get(k),
-            (Step::Index(i), Some(Value::Seq(items)), None) => items
-                .iter()
-                .filter(|v| !matches!(v, Value::Comment(_)))
-                .nth(*i),
+            (Step::Index(i), Some(Value::Seq(items)), None) => {
+                items.iter().filter(|v| !matches!(v, Value::Comment(_))).nth(*i)
+            }
             _ => None,
         };
         match next {
@@ -72,11 +69,7 @@ mod tests {
     fn parses_paths() {
         assert_eq!(
             parse(r#"["data"][0]['k']"#).unwrap(),
-            vec![
-                Step::Key("data".into()),
-                Step::Index(0),
-                Step::Key("k".into())
-            ]
+            vec![Step::Key("data".into()), Step::Index(0), Step::Key("k".into())]
         );
         assert!(parse("data").is_err());
     }

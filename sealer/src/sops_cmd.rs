@@ -32,9 +32,7 @@ fn parse_format(s: &str) -> Result<Format, String> {
 fn read_input(file: &Path) -> Result<(Zeroizing<Vec<u8>>, String)> {
     let mut buf = Zeroizing::new(Vec::new());
     if file == Path::new("-") {
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .context("reading stdin")?;
+        std::io::stdin().read_to_end(&mut buf).context("reading stdin")?;
         Ok((buf, "<stdin>".into()))
     } else {
         let name = file.display().to_string();
@@ -196,9 +194,7 @@ fn load_config(flag: Option<&Path>) -> Result<Option<Config>> {
         Some(p) => Some(p.to_path_buf()),
         None => config::find(&std::env::current_dir().context("current directory")?),
     };
-    path.map(|p| Config::load(&p))
-        .transpose()
-        .map_err(Into::into)
+    path.map(|p| Config::load(&p)).transpose().map_err(Into::into)
 }
 
 fn flag_rules(a: &EncryptArgs) -> Rules {
@@ -238,9 +234,7 @@ pub async fn encrypt(a: EncryptArgs) -> Result<()> {
     let opts = match rule {
         Some(rule) => EncryptOptions {
             key_groups: rule.key_groups,
-            shamir_threshold: a
-                .shamir_secret_sharing_threshold
-                .unwrap_or(rule.shamir_threshold),
+            shamir_threshold: a.shamir_secret_sharing_threshold.unwrap_or(rule.shamir_threshold),
             // Rule flags on the command line win over the config, as in sops.
             rules: if flag_rules == Rules::default() {
                 rule.rules
@@ -306,8 +300,7 @@ pub async fn updatekeys(a: UpdateKeysArgs) -> Result<()> {
     let _ = a.yes;
     let (bytes, name) = read_input(&a.file)?;
     let format = input_format(&a.file, a.input_type);
-    let cfg =
-        load_config(a.config.as_deref())?.ok_or_else(|| anyhow!("{name}: no .sops.yaml found"))?;
+    let cfg = load_config(a.config.as_deref())?.ok_or_else(|| anyhow!("{name}: no .sops.yaml found"))?;
     let rule = cfg.rule_for(&a.file)?;
     let keyring = keys::keyring(&a.age_key_file)?;
     let mut plain = sops::decrypt(&name, &bytes, format, &keyring).await?;
@@ -363,9 +356,7 @@ pub async fn rotate(a: RotateArgs) -> Result<()> {
     if !a.add_age.is_empty() || !a.rm_age.is_empty() {
         let mut groups = plain.metadata.key_groups.clone();
         for g in &mut groups {
-            g.retain(|k| {
-                !(k.kind == KeyKind::Age && a.rm_age.iter().any(|r| r.trim() == k.get("recipient")))
-            });
+            g.retain(|k| !(k.kind == KeyKind::Age && a.rm_age.iter().any(|r| r.trim() == k.get("recipient"))));
         }
         if let Some(first) = groups.first_mut() {
             first.extend(age_group(&a.add_age)?);

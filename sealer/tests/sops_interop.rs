@@ -98,9 +98,7 @@ impl Env {
         }
         let name = format!(
             "k{}.txt",
-            ids.iter()
-                .map(|i| i.recipient[4..10].to_string())
-                .collect::<String>()
+            ids.iter().map(|i| i.recipient[4..10].to_string()).collect::<String>()
         );
         self.write(&name, text.as_bytes())
     }
@@ -190,10 +188,7 @@ fn sops_made_files_decrypt_byte_identically() {
         args.extend(&flags);
         let plain_s = plain.to_str().unwrap();
         args.push(plain_s);
-        let enc = ok(
-            &e.sops.encrypt(e.dir.path(), &args),
-            &format!("sops -e {name}"),
-        );
+        let enc = ok(&e.sops.encrypt(e.dir.path(), &args), &format!("sops -e {name}"));
         let enc_path = e.write(&format!("sops/{name}"), &enc);
         let theirs = ok(&e.sops.decrypt(&e.a.key_file, &enc_path, &[]), "sops -d");
         let ours = ok(
@@ -220,16 +215,9 @@ fn sealer_made_files_decrypt_with_sops() {
         args.push(plain.to_str().unwrap());
         let reference = ok(&e.sops.encrypt(e.dir.path(), &args), "sops -e");
         let reference = e.write(&format!("ref/{name}"), &reference);
-        let expected = ok(
-            &e.sops.decrypt(&e.a.key_file, &reference, &[]),
-            "sops -d reference",
-        );
+        let expected = ok(&e.sops.decrypt(&e.a.key_file, &reference, &[]), "sops -d reference");
 
-        let out = sealer(e.dir.path())
-            .arg("encrypt")
-            .args(&args)
-            .output()
-            .unwrap();
+        let out = sealer(e.dir.path()).arg("encrypt").args(&args).output().unwrap();
         let enc = ok(&out, &format!("sealer encrypt {name}"));
         let enc_path = e.write(&format!("ours/{name}"), &enc);
         let theirs = ok(
@@ -243,10 +231,7 @@ fn sealer_made_files_decrypt_with_sops() {
         );
         assert_eq!(theirs, expected, "{name}");
         if matches!(name, "app.env" | "blob.bin") {
-            assert_eq!(
-                theirs, bytes,
-                "{name}: sops -d gives back the input byte for byte"
-            );
+            assert_eq!(theirs, bytes, "{name}: sops -d gives back the input byte for byte");
         }
     }
 }
@@ -281,10 +266,7 @@ fn shared_vectors_decrypt_like_sops() {
         dec
     );
     assert_eq!(
-        ok(
-            &sealer_decrypt(e.dir.path(), &key, &v.join("blob.enc.bin"), &[]),
-            "bin"
-        ),
+        ok(&sealer_decrypt(e.dir.path(), &key, &v.join("blob.enc.bin"), &[]), "bin"),
         std::fs::read(v.join("blob.plain.bin")).unwrap()
     );
     // The second recipient opens the two-recipient file on its own.
@@ -366,10 +348,7 @@ fn sealed_yaml(e: &Env, name: &str) -> (PathBuf, String) {
         .output()
         .unwrap();
     let text = String::from_utf8(ok(&out, "encrypt")).unwrap();
-    (
-        e.write(&format!("t/{name}.enc.yaml"), text.as_bytes()),
-        text,
-    )
+    (e.write(&format!("t/{name}.enc.yaml"), text.as_bytes()), text)
 }
 
 fn enc_of(text: &str, key: &str) -> String {
@@ -431,11 +410,7 @@ fn tampering_is_refused_by_sealer_and_sops() {
             text.replacen("kind: Secret\n", "kind: Secret\nextra: added\n", 1),
             "MAC mismatch",
         ),
-        (
-            "removed key",
-            text.replacen("type: Opaque\n", "", 1),
-            "MAC mismatch",
-        ),
+        ("removed key", text.replacen("type: Opaque\n", "", 1), "MAC mismatch"),
         (
             "edited unencrypted value",
             text.replacen("namespace: apps", "namespace: prod", 1),
@@ -449,16 +424,10 @@ fn tampering_is_refused_by_sealer_and_sops() {
     ];
     for (what, tampered, reason) in cases {
         assert_ne!(tampered, text, "{what}: the edit must change the file");
-        let f = e.write(
-            &format!("t/{}.enc.yaml", what.replace(' ', "-")),
-            tampered.as_bytes(),
-        );
+        let f = e.write(&format!("t/{}.enc.yaml", what.replace(' ', "-")), tampered.as_bytes());
         let ours = sealer_decrypt(e.dir.path(), &e.a.key_file, &f, &[]);
         let err = stderr(&ours);
-        assert!(
-            !ours.status.success(),
-            "{what}: sealer accepted a tampered file"
-        );
+        assert!(!ours.status.success(), "{what}: sealer accepted a tampered file");
         assert!(
             ours.stdout.is_empty(),
             "{what}: sealer printed plaintext of a tampered file"
@@ -468,11 +437,7 @@ fn tampering_is_refused_by_sealer_and_sops() {
             "{what}: error must name the file: {err}"
         );
         assert!(err.contains(reason), "{what}: expected {reason:?} in {err}");
-        assert_eq!(
-            err.trim_end().lines().count(),
-            1,
-            "{what}: one-line error: {err}"
-        );
+        assert_eq!(err.trim_end().lines().count(), 1, "{what}: one-line error: {err}");
         assert_no_leak(&err);
         let theirs = e.sops.decrypt(&e.a.key_file, &f, &[]);
         assert!(
@@ -499,18 +464,9 @@ fn unknown_format_and_unencrypted_file_are_clear_errors() {
     let Some(e) = env() else { return };
     let plain = e.write("x.yaml", YAML.as_bytes());
     let out = sealer_decrypt(e.dir.path(), &e.a.key_file, &plain, &[]);
-    assert!(
-        stderr(&out).contains("sops metadata not found"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("sops metadata not found"), "{}", stderr(&out));
     assert_no_leak(&stderr(&out));
-    let out = sealer_decrypt(
-        e.dir.path(),
-        &e.a.key_file,
-        &plain,
-        &["--input-type", "xml"],
-    );
+    let out = sealer_decrypt(e.dir.path(), &e.a.key_file, &plain, &["--input-type", "xml"]);
     assert!(stderr(&out).contains("unknown format"), "{}", stderr(&out));
     let bad = e.write("bad.env", b"A=1\nS3cr3t-Leak-Canary-1\n");
     let out = sealer(e.dir.path())
@@ -537,10 +493,7 @@ fn extract_matches_sops() {
             &sealer_decrypt(e.dir.path(), &e.a.key_file, &f, &["--extract", path]),
             path,
         );
-        let theirs = ok(
-            &e.sops.decrypt(&e.a.key_file, &f, &["--extract", path]),
-            path,
-        );
+        let theirs = ok(&e.sops.decrypt(&e.a.key_file, &f, &["--extract", path]), path);
         assert_eq!(
             String::from_utf8_lossy(&ours),
             String::from_utf8_lossy(&theirs),
@@ -561,20 +514,14 @@ fn creation_rules_and_shamir_from_sops_yaml() {
     e.write(".sops.yaml", cfg.as_bytes());
     let encrypt = |rel: &str| {
         let p = e.write(rel, YAML.as_bytes());
-        let out = sealer(e.dir.path())
-            .arg("encrypt")
-            .arg(&p)
-            .output()
-            .unwrap();
+        let out = sealer(e.dir.path()).arg("encrypt").arg(&p).output().unwrap();
         let enc = ok(&out, rel);
         e.write(&format!("{rel}.enc.yaml"), &enc)
     };
     // prod: two recipients, regex applied.
     let prod = encrypt("prod/db.yaml");
     let text = std::fs::read_to_string(&prod).unwrap();
-    assert!(
-        text.contains("encrypted_regex: ^(data|stringData)$") && text.contains("namespace: apps")
-    );
+    assert!(text.contains("encrypted_regex: ^(data|stringData)$") && text.contains("namespace: apps"));
     for id in [&e.a, &e.b] {
         ok(&e.sops.decrypt(&id.key_file, &prod, &[]), "sops -d prod");
     }
@@ -584,11 +531,7 @@ fn creation_rules_and_shamir_from_sops_yaml() {
     ok(&e.sops.decrypt(&e.c.key_file, &other, &[]), "sops -d dev");
     // shamir: any two of three groups.
     let sh = encrypt("shamir/db.yaml");
-    assert!(
-        std::fs::read_to_string(&sh)
-            .unwrap()
-            .contains("shamir_threshold: 2")
-    );
+    assert!(std::fs::read_to_string(&sh).unwrap().contains("shamir_threshold: 2"));
     for pair in [[&e.a, &e.b], [&e.a, &e.c], [&e.b, &e.c]] {
         let keys = e.keys(&pair);
         ok(&e.sops.decrypt(&keys, &sh, &[]), "sops -d shamir pair");
@@ -599,9 +542,7 @@ fn creation_rules_and_shamir_from_sops_yaml() {
     }
     assert!(!e.sops.decrypt(&e.a.key_file, &sh, &[]).status.success());
     assert_eq!(
-        sealer_decrypt(e.dir.path(), &e.a.key_file, &sh, &[])
-            .status
-            .code(),
+        sealer_decrypt(e.dir.path(), &e.a.key_file, &sh, &[]).status.code(),
         Some(128)
     );
     // A path no rule matches (no catch-all in this config) is a clear error.
@@ -610,16 +551,8 @@ fn creation_rules_and_shamir_from_sops_yaml() {
         b"creation_rules:\n  - path_regex: only/.*\n    age: age1qqqq\n",
     );
     let p = e.write("else/x.yaml", b"a: 1\n");
-    let out = sealer(e.dir.path())
-        .arg("encrypt")
-        .arg(&p)
-        .output()
-        .unwrap();
-    assert!(
-        stderr(&out).contains("no matching creation rules"),
-        "{}",
-        stderr(&out)
-    );
+    let out = sealer(e.dir.path()).arg("encrypt").arg(&p).output().unwrap();
+    assert!(stderr(&out).contains("no matching creation rules"), "{}", stderr(&out));
 }
 
 #[test]
@@ -635,11 +568,7 @@ fn updatekeys_and_rotate_output_decrypts_with_sops() {
     );
     let p = e.write("app/secret.yaml", YAML.as_bytes());
     let enc = ok(
-        &sealer(e.dir.path())
-            .args(["encrypt", "-i"])
-            .arg(&p)
-            .output()
-            .unwrap(),
+        &sealer(e.dir.path()).args(["encrypt", "-i"]).arg(&p).output().unwrap(),
         "encrypt -i",
     );
     assert!(enc.is_empty(), "--in-place prints nothing");
@@ -671,10 +600,7 @@ fn updatekeys_and_rotate_output_decrypts_with_sops() {
         "values are not re-encrypted by updatekeys"
     );
     assert_eq!(
-        ok(
-            &e.sops.decrypt(&e.b.key_file, &p, &[]),
-            "sops -d with the new key"
-        ),
+        ok(&e.sops.decrypt(&e.b.key_file, &p, &[]), "sops -d with the new key"),
         expected
     );
     // Running it again changes nothing.
@@ -689,14 +615,7 @@ fn updatekeys_and_rotate_output_decrypts_with_sops() {
     // rotate: a new data key, every value re-encrypted, c added and a removed.
     let out = sealer(e.dir.path())
         .env("SOPS_AGE_KEY_FILE", &e.b.key_file)
-        .args([
-            "rotate",
-            "-i",
-            "--add-age",
-            &e.c.recipient,
-            "--rm-age",
-            &e.a.recipient,
-        ])
+        .args(["rotate", "-i", "--add-age", &e.c.recipient, "--rm-age", &e.a.recipient])
         .arg(&p)
         .output()
         .unwrap();
@@ -704,17 +623,11 @@ fn updatekeys_and_rotate_output_decrypts_with_sops() {
     let rotated = std::fs::read_to_string(&p).unwrap();
     assert_ne!(enc_of(&rotated, "password"), enc_of(&after, "password"));
     assert_eq!(
-        ok(
-            &e.sops.decrypt(&e.c.key_file, &p, &[]),
-            "sops -d rotated (c)"
-        ),
+        ok(&e.sops.decrypt(&e.c.key_file, &p, &[]), "sops -d rotated (c)"),
         expected
     );
     assert_eq!(
-        ok(
-            &e.sops.decrypt(&e.b.key_file, &p, &[]),
-            "sops -d rotated (b)"
-        ),
+        ok(&e.sops.decrypt(&e.b.key_file, &p, &[]), "sops -d rotated (b)"),
         expected
     );
     assert!(
@@ -759,12 +672,8 @@ fn stdin_and_output_type() {
     let out = child.wait_with_output().unwrap();
     let ours = ok(&out, "decrypt stdin");
     let theirs = ok(
-        &e.sops
-            .decrypt(&e.a.key_file, &f, &["--output-type", "json"]),
+        &e.sops.decrypt(&e.a.key_file, &f, &["--output-type", "json"]),
         "sops json",
     );
-    assert_eq!(
-        String::from_utf8_lossy(&ours),
-        String::from_utf8_lossy(&theirs)
-    );
+    assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&theirs));
 }

@@ -119,10 +119,7 @@ pub fn age_keygen(dir: &Path, name: &str) -> Option<AgeIdentity> {
         .find_map(|l| l.strip_prefix("# public key: "))
         .expect("age-keygen writes the public key")
         .to_string();
-    Some(AgeIdentity {
-        key_file,
-        recipient,
-    })
+    Some(AgeIdentity { key_file, recipient })
 }
 
 /// Asserts a command succeeded, showing its stderr otherwise.

@@ -79,13 +79,10 @@ impl AgeKeys {
 
     /// Adds the identities in a key file.
     pub fn add_file(&mut self, path: &Path) -> Result<(), AgeKeyError> {
-        let text =
-            Zeroizing::new(
-                std::fs::read_to_string(path).map_err(|e| AgeKeyError::Read {
-                    path: path.to_path_buf(),
-                    reason: e.to_string(),
-                })?,
-            );
+        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| AgeKeyError::Read {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?);
         self.add_text(&text, &path.display().to_string())
     }
 
@@ -124,18 +121,13 @@ impl AgeKeys {
 
     /// The recipients (public keys) of the loaded identities.
     pub fn recipients(&self) -> Vec<String> {
-        self.identities
-            .iter()
-            .map(|i| i.to_public().to_string())
-            .collect()
+        self.identities.iter().map(|i| i.to_public().to_string()).collect()
     }
 }
 
 /// Checks a recipient string (`age1...`).
 pub fn parse_recipient(s: &str) -> Result<x25519::Recipient, AgeKeyError> {
-    s.trim()
-        .parse()
-        .map_err(|_| AgeKeyError::BadRecipient(s.to_string()))
+    s.trim().parse().map_err(|_| AgeKeyError::BadRecipient(s.to_string()))
 }
 
 /// A new `age` metadata entry for `recipient` (its `enc` is filled in by wrapping).
@@ -149,12 +141,10 @@ pub fn master_key(recipient: &str) -> Result<MasterKey, AgeKeyError> {
 
 /// Encrypts `data` to one recipient as an armored age file.
 pub fn encrypt_armored(recipient: &x25519::Recipient, data: &[u8]) -> Result<String, String> {
-    let encryptor =
-        age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
-            .map_err(|e| e.to_string())?;
+    let encryptor = age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
+        .map_err(|e| e.to_string())?;
     let mut out = Vec::new();
-    let armor =
-        ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor).map_err(|e| e.to_string())?;
+    let armor = ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor).map_err(|e| e.to_string())?;
     let mut writer = encryptor.wrap_output(armor).map_err(|e| e.to_string())?;
     writer.write_all(data).map_err(|e| e.to_string())?;
     writer
@@ -181,11 +171,7 @@ impl KeySource for AgeKeys {
             Ok(r) => r,
             Err(age::DecryptError::NoMatchingKeys) => return Ok(None),
             Err(e) => {
-                return Err(KeyError::new(
-                    PROVIDER,
-                    key,
-                    format!("cannot decrypt data key: {e}"),
-                ));
+                return Err(KeyError::new(PROVIDER, key, format!("cannot decrypt data key: {e}")));
             }
         };
         let mut out = Zeroizing::new(Vec::new());
@@ -196,8 +182,8 @@ impl KeySource for AgeKeys {
     }
 
     async fn wrap(&self, key: &MasterKey, data_key: &[u8]) -> Result<String, KeyError> {
-        let recipient = parse_recipient(key.get("recipient"))
-            .map_err(|e| KeyError::new(PROVIDER, key, e.to_string()))?;
+        let recipient =
+            parse_recipient(key.get("recipient")).map_err(|e| KeyError::new(PROVIDER, key, e.to_string()))?;
         encrypt_armored(&recipient, data_key).map_err(|e| KeyError::new(PROVIDER, key, e))
     }
 }

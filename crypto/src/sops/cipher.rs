@@ -68,9 +68,7 @@ pub fn is_enc(s: &str) -> bool {
 ///
 /// Like sops' regular expression, trailing text after the closing `]` is tolerated.
 pub fn parse(s: &str) -> Result<EncValue, CipherError> {
-    let rest = s
-        .strip_prefix("ENC[AES256_GCM,data:")
-        .ok_or(CipherError::Malformed)?;
+    let rest = s.strip_prefix("ENC[AES256_GCM,data:").ok_or(CipherError::Malformed)?;
     let (data, rest) = rest.split_once(",iv:").ok_or(CipherError::Malformed)?;
     let (iv, rest) = rest.split_once(",tag:").ok_or(CipherError::Malformed)?;
     let (tag, rest) = rest.split_once(",type:").ok_or(CipherError::Malformed)?;
@@ -81,9 +79,7 @@ pub fn parse(s: &str) -> Result<EncValue, CipherError> {
     if data.is_empty() || iv.is_empty() || tag.is_empty() || kind.is_empty() {
         return Err(CipherError::Malformed);
     }
-    let data = B64
-        .decode(data)
-        .map_err(|_| CipherError::BadBase64("data"))?;
+    let data = B64.decode(data).map_err(|_| CipherError::BadBase64("data"))?;
     let iv = B64.decode(iv).map_err(|_| CipherError::BadBase64("iv"))?;
     let tag = B64.decode(tag).map_err(|_| CipherError::BadBase64("tag"))?;
     if tag.len() != TAG_LEN {
@@ -97,12 +93,7 @@ pub fn parse(s: &str) -> Result<EncValue, CipherError> {
     })
 }
 
-fn open(
-    key: &DataKey,
-    iv: &[u8],
-    ct: &[u8],
-    aad: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, CipherError> {
+fn open(key: &DataKey, iv: &[u8], ct: &[u8], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, CipherError> {
     let payload = Payload { msg: ct, aad };
     let key = GenericArray::from_slice(key.as_ref());
     let out = match iv.len() {
@@ -111,8 +102,7 @@ fn open(
         12 => AesGcm::<Aes256, U12>::new(key).decrypt(GenericArray::from_slice(iv), payload),
         n => return Err(CipherError::BadIvLength(n)),
     };
-    out.map(Zeroizing::new)
-        .map_err(|_| CipherError::Authentication)
+    out.map(Zeroizing::new).map_err(|_| CipherError::Authentication)
 }
 
 fn seal(key: &DataKey, iv: &[u8; IV_LEN], plain: &[u8], aad: &[u8]) -> Vec<u8> {
@@ -139,17 +129,10 @@ pub fn decrypt(text: &str, key: &DataKey, aad: &str) -> Result<(Value, Vec<u8>),
 /// Encrypts a scalar (or comment) at `aad`; `iv` reuses a stashed IV for an unchanged value.
 ///
 /// Returns `None` for an empty string or comment, which sops leaves unencrypted.
-pub fn encrypt(
-    value: &Value,
-    key: &DataKey,
-    aad: &str,
-    iv: Option<&[u8]>,
-) -> Result<Option<String>, CipherError> {
+pub fn encrypt(value: &Value, key: &DataKey, aad: &str, iv: Option<&[u8]>) -> Result<Option<String>, CipherError> {
     let (plain, kind) = scalar::to_plaintext(value)?;
-    if kind == "str" || kind == "comment" {
-        if plain.is_empty() {
-            return Ok(None);
-        }
+    if (kind == "str" || kind == "comment") && plain.is_empty() {
+        return Ok(None);
     }
     let mut nonce = [0u8; IV_LEN];
     match iv {
@@ -168,12 +151,7 @@ pub fn encrypt(
 }
 
 /// Encrypts a value and wraps the result back into the tree type it replaces.
-pub fn encrypt_value(
-    value: &Value,
-    key: &DataKey,
-    aad: &str,
-    iv: Option<&[u8]>,
-) -> Result<Value, CipherError> {
+pub fn encrypt_value(value: &Value, key: &DataKey, aad: &str, iv: Option<&[u8]>) -> Result<Value, CipherError> {
     let enc = encrypt(value, key, aad, iv)?;
     Ok(match (value, enc) {
         (Value::Comment(c), Some(text)) => Value::Comment(Comment {
@@ -212,13 +190,8 @@ mod tests {
 
     #[test]
     fn wrong_path_fails() {
-        let enc = encrypt(&Value::str("x"), &key(), "a:", None)
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            decrypt(&enc, &key(), "b:").unwrap_err(),
-            CipherError::Authentication
-        );
+        let enc = encrypt(&Value::str("x"), &key(), "a:", None).unwrap().unwrap();
+        assert_eq!(decrypt(&enc, &key(), "b:").unwrap_err(), CipherError::Authentication);
     }
 
     #[test]
@@ -228,13 +201,9 @@ mod tests {
 
     #[test]
     fn stashed_iv_is_reused() {
-        let a = encrypt(&Value::str("x"), &key(), "a:", None)
-            .unwrap()
-            .unwrap();
+        let a = encrypt(&Value::str("x"), &key(), "a:", None).unwrap().unwrap();
         let (_, iv) = decrypt(&a, &key(), "a:").unwrap();
-        let b = encrypt(&Value::str("x"), &key(), "a:", Some(&iv))
-            .unwrap()
-            .unwrap();
+        let b = encrypt(&Value::str("x"), &key(), "a:", Some(&iv)).unwrap().unwrap();
         assert_eq!(a, b);
     }
 

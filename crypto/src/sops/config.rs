@@ -125,10 +125,7 @@ fn unsupported(b: &Branch) -> Option<&'static str> {
         "hc_vault",
     ]
     .into_iter()
-    .find(|f| {
-        b.get(f).is_some_and(|v| !matches!(v, Value::Null))
-            && !strings(b.get(f), f).is_ok_and(|v| v.is_empty())
-    })
+    .find(|f| b.get(f).is_some_and(|v| !matches!(v, Value::Null)) && !strings(b.get(f), f).is_ok_and(|v| v.is_empty()))
 }
 
 fn age_keys(list: Vec<String>) -> Result<Vec<MasterKey>, String> {
@@ -139,9 +136,7 @@ fn age_keys(list: Vec<String>) -> Result<Vec<MasterKey>, String> {
 
 fn group_from(b: &Branch) -> Result<Vec<MasterKey>, String> {
     if let Some(f) = unsupported(b) {
-        return Err(format!(
-            "{f} keys are not supported by this version of sealer yet"
-        ));
+        return Err(format!("{f} keys are not supported by this version of sealer yet"));
     }
     let mut keys = age_keys(strings(b.get("age"), "age")?)?;
     if let Some(Value::Seq(merges)) = b.get("merge") {
@@ -172,9 +167,7 @@ impl Config {
                 let Value::Map(rule) = item else { continue };
                 let re = match text(rule, "path_regex").map_err(invalid)?.as_str() {
                     "" => None,
-                    r => {
-                        Some(Regex::new(r).map_err(|e| invalid(format!("path_regex {r:?}: {e}")))?)
-                    }
+                    r => Some(Regex::new(r).map_err(|e| invalid(format!("path_regex {r:?}: {e}")))?),
                 };
                 rules.push((re, rule.clone()));
             }
@@ -187,21 +180,14 @@ impl Config {
 
     /// The directory paths in rules are relative to.
     fn dir(&self) -> PathBuf {
-        let dir = self
-            .path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
+        let dir = self.path.parent().map(Path::to_path_buf).unwrap_or_default();
         std::path::absolute(&dir).unwrap_or(dir)
     }
 
     /// The first rule matching `file` (as sops: relative to the config's directory).
     pub fn rule_for(&self, file: &Path) -> Result<CreationRule, ConfigError> {
         let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
-        let rel = abs
-            .strip_prefix(self.dir())
-            .map(Path::to_path_buf)
-            .unwrap_or(abs);
+        let rel = abs.strip_prefix(self.dir()).map(Path::to_path_buf).unwrap_or(abs);
         let rel = rel.to_string_lossy().to_string();
         let invalid = |reason: String| ConfigError::Invalid {
             path: self.path.clone(),
@@ -235,9 +221,7 @@ impl Config {
             Some(Value::Int(i)) if *i >= 0 => *i as usize,
             None | Some(Value::Null) => 0,
             Some(_) => {
-                return Err(invalid(
-                    "shamir_threshold: expected a non-negative number".into(),
-                ));
+                return Err(invalid("shamir_threshold: expected a non-negative number".into()));
             }
         };
         let rules = Rules {
@@ -253,10 +237,7 @@ impl Config {
             shamir_threshold: threshold,
             rules,
             mac_only_encrypted: matches!(rule.get("mac_only_encrypted"), Some(Value::Bool(true))),
-            path_regex: re
-                .as_ref()
-                .map(|r| r.as_str().to_string())
-                .unwrap_or_default(),
+            path_regex: re.as_ref().map(|r| r.as_str().to_string()).unwrap_or_default(),
         })
     }
 }

@@ -20,12 +20,7 @@ pub fn normalize_timestamp(s: &str) -> Option<String> {
     }
     let zone = match rest {
         "Z" | "+00:00" | "-00:00" => "Z",
-        z if z.len() == 6
-            && (z.starts_with('+') || z.starts_with('-'))
-            && z.as_bytes()[3] == b':' =>
-        {
-            z
-        }
+        z if z.len() == 6 && (z.starts_with('+') || z.starts_with('-')) && z.as_bytes()[3] == b':' => z,
         _ => return None,
     };
     Some(format!("{date_time}{zone}"))
@@ -44,25 +39,18 @@ pub fn seal(computed: &str, last_modified: &str, key: &DataKey) -> Result<String
 
 /// Checks the computed MAC against the one stored in the metadata.
 pub fn verify(computed: &str, metadata: &Metadata, key: &DataKey) -> Result<(), ErrorKind> {
-    let aad = normalize_timestamp(&metadata.last_modified).ok_or_else(|| {
-        ErrorKind::MacMismatch(" (lastmodified is not an RFC 3339 timestamp)".into())
-    })?;
+    let aad = normalize_timestamp(&metadata.last_modified)
+        .ok_or_else(|| ErrorKind::MacMismatch(" (lastmodified is not an RFC 3339 timestamp)".into()))?;
     let stored = match cipher::decrypt(&metadata.mac, key, &aad) {
         Ok((Value::Str(s), _)) => s,
         Ok(_) => {
-            return Err(ErrorKind::MacMismatch(
-                " (the stored MAC is not a string)".into(),
-            ));
+            return Err(ErrorKind::MacMismatch(" (the stored MAC is not a string)".into()));
         }
         Err(e) => {
-            return Err(ErrorKind::MacMismatch(format!(
-                " (cannot decrypt the stored MAC: {e})"
-            )));
+            return Err(ErrorKind::MacMismatch(format!(" (cannot decrypt the stored MAC: {e})")));
         }
     };
-    if stored.as_bytes().len() == computed.len()
-        && constant_eq(stored.as_bytes(), computed.as_bytes())
-    {
+    if stored.len() == computed.len() && constant_eq(stored.as_bytes(), computed.as_bytes()) {
         Ok(())
     } else {
         Err(ErrorKind::MacMismatch(String::new()))

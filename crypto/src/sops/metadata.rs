@@ -73,13 +73,7 @@ impl KeyKind {
             KeyKind::GcpKms => &["resource_id", "created_at", "enc"],
             KeyKind::HcKms => &["key_id", "created_at", "enc"],
             KeyKind::AzureKv => &["vault_url", "name", "version", "created_at", "enc"],
-            KeyKind::HcVault => &[
-                "vault_address",
-                "engine_path",
-                "key_name",
-                "created_at",
-                "enc",
-            ],
+            KeyKind::HcVault => &["vault_address", "engine_path", "key_name", "created_at", "enc"],
             KeyKind::Age => &["recipient", "enc"],
             KeyKind::Pgp => &["created_at", "enc", "fp"],
         }
@@ -236,9 +230,7 @@ fn as_list(v: &Value, field: &str) -> Result<Vec<Branch>, MetadataError> {
             .filter(|i| !matches!(i, Value::Comment(_)))
             .map(|i| match i {
                 Value::Map(b) => Ok(b.clone()),
-                _ => Err(MetadataError::Invalid(format!(
-                    "{field}: expected a list of mappings"
-                ))),
+                _ => Err(MetadataError::Invalid(format!("{field}: expected a list of mappings"))),
             })
             .collect(),
         _ => Err(MetadataError::Invalid(format!("{field}: expected a list"))),
@@ -268,12 +260,7 @@ fn keys_from(branch: &Branch) -> Result<Vec<MasterKey>, MetadataError> {
 impl Metadata {
     /// Reads the metadata from the (already unflattened) `sops` mapping.
     pub fn from_branch(b: &Branch) -> Result<Self, MetadataError> {
-        let s = |k: &str| {
-            b.get(k)
-                .map(as_string)
-                .transpose()
-                .map(Option::unwrap_or_default)
-        };
+        let s = |k: &str| b.get(k).map(as_string).transpose().map(Option::unwrap_or_default);
         let top = keys_from(b)?;
         let key_groups = if !top.is_empty() {
             vec![top]
@@ -290,9 +277,9 @@ impl Metadata {
         }
         let shamir_threshold = match s("shamir_threshold")?.as_str() {
             "" => 0,
-            t => t.parse().map_err(|_| {
-                MetadataError::Invalid("shamir_threshold: expected a number".into())
-            })?,
+            t => t
+                .parse()
+                .map_err(|_| MetadataError::Invalid("shamir_threshold: expected a number".into()))?,
         };
         let mac_only_encrypted = matches!(s("mac_only_encrypted")?.as_str(), "true" | "True" | "1");
         let rules = Rules {
@@ -303,9 +290,7 @@ impl Metadata {
             unencrypted_comment_regex: s("unencrypted_comment_regex")?,
             encrypted_comment_regex: s("encrypted_comment_regex")?,
         };
-        let rules = rules
-            .with_default()
-            .map_err(|_| MetadataError::ConflictingRules)?;
+        let rules = rules.with_default().map_err(|_| MetadataError::ConflictingRules)?;
         Ok(Metadata {
             key_groups,
             shamir_threshold,
@@ -401,9 +386,7 @@ pub fn extract(docs: &mut [Branch]) -> Result<Branch, MetadataError> {
             match v {
                 Value::Map(b) => found = Some(b),
                 _ => {
-                    return Err(MetadataError::Invalid(
-                        "the sops entry is not a mapping".into(),
-                    ));
+                    return Err(MetadataError::Invalid("the sops entry is not a mapping".into()));
                 }
             }
         }
@@ -453,11 +436,7 @@ pub fn flatten(b: &Branch, prefix: &str) -> Result<Branch, MetadataError> {
                 }
             }
             Value::Seq(items) => {
-                for (i, item) in items
-                    .iter()
-                    .filter(|i| !matches!(i, Value::Comment(_)))
-                    .enumerate()
-                {
+                for (i, item) in items.iter().filter(|i| !matches!(i, Value::Comment(_))).enumerate() {
                     descend(item, format!("{key}__list_{i}"), out)?;
                 }
             }
@@ -498,19 +477,14 @@ pub fn unflatten(b: &Branch) -> Result<Branch, MetadataError> {
             };
         }
         if node.value.is_some() {
-            return Err(MetadataError::Invalid(format!(
-                "duplicate value for {key:?}"
-            )));
+            return Err(MetadataError::Invalid(format!("duplicate value for {key:?}")));
         }
         node.value = Some(value.clone());
     }
     fn convert(n: FlatNode) -> Result<Value, MetadataError> {
-        let kinds =
-            n.value.is_some() as u8 + !n.keys.is_empty() as u8 + !n.indices.is_empty() as u8;
+        let kinds = n.value.is_some() as u8 + !n.keys.is_empty() as u8 + !n.indices.is_empty() as u8;
         if kinds > 1 {
-            return Err(MetadataError::Invalid(
-                "type mismatch while unflattening".into(),
-            ));
+            return Err(MetadataError::Invalid("type mismatch while unflattening".into()));
         }
         if let Some(v) = n.value {
             return Ok(v);
@@ -518,9 +492,7 @@ pub fn unflatten(b: &Branch) -> Result<Branch, MetadataError> {
         if !n.indices.is_empty() {
             let len = n.indices.len();
             if n.indices.keys().copied().ne(0..len) {
-                return Err(MetadataError::Invalid(
-                    "incomplete list while unflattening".into(),
-                ));
+                return Err(MetadataError::Invalid("incomplete list while unflattening".into()));
             }
             return n
                 .indices
@@ -537,9 +509,7 @@ pub fn unflatten(b: &Branch) -> Result<Branch, MetadataError> {
     }
     match convert(root)? {
         Value::Map(b) => Ok(b),
-        _ => Err(MetadataError::Invalid(
-            "flattened metadata has no root mapping".into(),
-        )),
+        _ => Err(MetadataError::Invalid("flattened metadata has no root mapping".into())),
     }
 }
 
@@ -589,9 +559,7 @@ pub fn extract_prefixed(doc: &mut Branch, prefix: &str) -> Branch {
     let mut kept = Vec::new();
     for item in std::mem::take(&mut doc.0) {
         match item {
-            Item::Pair { key, value } if key.starts_with(prefix) => {
-                meta.push(&key[prefix.len()..], value)
-            }
+            Item::Pair { key, value } if key.starts_with(prefix) => meta.push(&key[prefix.len()..], value),
             other => kept.push(other),
         }
     }
@@ -615,11 +583,7 @@ mod tests {
         let keys: Vec<_> = flat.pairs().map(|(k, _)| k.to_string()).collect();
         assert_eq!(
             keys,
-            [
-                "age__list_0__map_enc",
-                "age__list_0__map_recipient",
-                "lastmodified"
-            ]
+            ["age__list_0__map_enc", "age__list_0__map_recipient", "lastmodified"]
         );
         let back = unflatten(&flat).unwrap();
         assert_eq!(back, sorted(&b));

@@ -230,9 +230,7 @@ pub fn parse(name: &str, bytes: &[u8], format: Format) -> Result<EncryptedFile, 
     let mut docs = format
         .load_encrypted(bytes)
         .map_err(|reason| Error::new(name, ErrorKind::Parse { format, reason }))?;
-    let meta = format
-        .extract_metadata(&mut docs)
-        .map_err(|e| Error::new(name, e))?;
+    let meta = format.extract_metadata(&mut docs).map_err(|e| Error::new(name, e))?;
     let metadata = Metadata::from_branch(&meta).map_err(|e| Error::new(name, e))?;
     Ok(EncryptedFile {
         name: name.to_string(),
@@ -255,11 +253,7 @@ fn decryption_order(group: &[MasterKey]) -> Vec<&MasterKey> {
 }
 
 /// Recovers the data key from the metadata's key groups.
-pub async fn data_key(
-    name: &str,
-    metadata: &Metadata,
-    keyring: &Keyring,
-) -> Result<DataKey, Error> {
+pub async fn data_key(name: &str, metadata: &Metadata, keyring: &Keyring) -> Result<DataKey, Error> {
     let mut parts: Vec<Zeroizing<Vec<u8>>> = Vec::new();
     let mut tried = Vec::new();
     let many = metadata.key_groups.len() > 1;
@@ -273,6 +267,7 @@ pub async fn data_key(
             };
             match keyring.unwrap(key).await {
                 Ok(Some(part)) => {
+                    tracing::debug!(file = name, group = gi + 1, provider = key.kind.field(), key = %key.id(), "data key unwrapped");
                     opened = Some(part);
                     break;
                 }
@@ -284,7 +279,10 @@ pub async fn data_key(
                     };
                     tried.push(format!("{label}{} {}: {why}", key.kind.field(), key.id()));
                 }
-                Err(e) => tried.push(format!("{label}{e}")),
+                Err(e) => {
+                    tracing::debug!(file = name, group = gi + 1, error = %e, "key source failed");
+                    tried.push(format!("{label}{e}"))
+                }
             }
         }
         if let Some(p) = opened {
@@ -331,9 +329,10 @@ impl EncryptedFile {
     pub fn decrypt_with(mut self, key: DataKey) -> Result<PlainFile, Error> {
         let name = self.name.clone();
         let mut stash = IvStash::default();
-        let computed = walk::decrypt_docs(&mut self.docs, &self.metadata, &key, &mut stash)
-            .map_err(|k| Error::new(&name, k))?;
+        let computed =
+            walk::decrypt_docs(&mut self.docs, &self.metadata, &key, &mut stash).map_err(|k| Error::new(&name, k))?;
         mac::verify(&computed, &self.metadata, &key).map_err(|k| Error::new(&name, k))?;
+        tracing::debug!(file = %name, format = %self.format, "decrypted; MAC verified");
         Ok(PlainFile {
             name: self.name,
             format: self.format,
@@ -379,10 +378,7 @@ async fn wrap_key(
     };
     for (group, part) in groups.iter_mut().zip(parts.iter()) {
         for mk in group.iter_mut() {
-            let enc = keyring
-                .wrap(mk, part)
-                .await
-                .map_err(|e| Error::new(name, e))?;
+            let enc = keyring.wrap(mk, part).await.map_err(|e| Error::new(name, e))?;
             mk.set("enc", &enc);
         }
     }
@@ -391,9 +387,7 @@ async fn wrap_key(
 
 /// The current time as sops writes `lastmodified`.
 fn now_rfc3339() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// Encrypts plaintext documents into a new SOPS file in `format`.
@@ -404,16 +398,10 @@ pub async fn encrypt(
     opts: EncryptOptions,
     keyring: &Keyring,
 ) -> Result<Vec<u8>, Error> {
-    if docs.iter().any(|d| d.get(metadata::METADATA_KEY).is_some())
-        || format.has_flat_metadata(&docs)
-    {
+    if docs.iter().any(|d| d.get(metadata::METADATA_KEY).is_some()) || format.has_flat_metadata(&docs) {
         return Err(Error::new(name, ErrorKind::AlreadyEncrypted));
     }
-    let rules = opts
-        .rules
-        .clone()
-        .with_default()
-        .map_err(|e| Error::new(name, e))?;
+    let rules = opts.rules.clone().with_default().map_err(|e| Error::new(name, e))?;
     let mut metadata = Metadata {
         key_groups: opts.key_groups,
         shamir_threshold: opts.shamir_threshold,
@@ -446,11 +434,9 @@ fn seal_docs(
     key: &DataKey,
     stash: &IvStash,
 ) -> Result<(), Error> {
-    let computed =
-        walk::encrypt_docs(docs, metadata, key, stash).map_err(|k| Error::new(name, k))?;
+    let computed = walk::encrypt_docs(docs, metadata, key, stash).map_err(|k| Error::new(name, k))?;
     metadata.last_modified = now_rfc3339();
-    metadata.mac =
-        mac::seal(&computed, &metadata.last_modified, key).map_err(|k| Error::new(name, k))?;
+    metadata.mac = mac::seal(&computed, &metadata.last_modified, key).map_err(|k| Error::new(name, k))?;
     Ok(())
 }
 
@@ -468,13 +454,7 @@ impl PlainFile {
     pub fn reencrypt(&self) -> Result<Vec<u8>, Error> {
         let mut docs = self.docs.clone();
         let mut metadata = self.metadata.clone();
-        seal_docs(
-            &self.name,
-            &mut docs,
-            &mut metadata,
-            &self.data_key,
-            &self.stash,
-        )?;
+        seal_docs(&self.name, &mut docs, &mut metadata, &self.data_key, &self.stash)?;
         self.emit_encrypted(&docs, &metadata)
     }
 
@@ -487,14 +467,7 @@ impl PlainFile {
     ) -> Result<Vec<u8>, Error> {
         let mut groups = groups;
         let mut threshold = threshold;
-        wrap_key(
-            &self.name,
-            &self.data_key,
-            &mut groups,
-            &mut threshold,
-            keyring,
-        )
-        .await?;
+        wrap_key(&self.name, &self.data_key, &mut groups, &mut threshold, keyring).await?;
         self.metadata.key_groups = groups;
         self.metadata.shamir_threshold = if self.metadata.key_groups.len() > 1 {
             threshold
@@ -518,26 +491,19 @@ impl PlainFile {
     }
 
     fn emit_encrypted(&self, docs: &[Branch], metadata: &Metadata) -> Result<Vec<u8>, Error> {
-        self.format
-            .emit_encrypted(docs, metadata)
-            .map_err(|reason| {
-                Error::new(
-                    &self.name,
-                    ErrorKind::Emit {
-                        format: self.format,
-                        reason,
-                    },
-                )
-            })
+        self.format.emit_encrypted(docs, metadata).map_err(|reason| {
+            Error::new(
+                &self.name,
+                ErrorKind::Emit {
+                    format: self.format,
+                    reason,
+                },
+            )
+        })
     }
 }
 
 /// Decrypts a file in one call: parse, recover the data key, decrypt, verify the MAC.
-pub async fn decrypt(
-    name: &str,
-    bytes: &[u8],
-    format: Format,
-    keyring: &Keyring,
-) -> Result<PlainFile, Error> {
+pub async fn decrypt(name: &str, bytes: &[u8], format: Format, keyring: &Keyring) -> Result<PlainFile, Error> {
     parse(name, bytes, format)?.decrypt(keyring).await
 }

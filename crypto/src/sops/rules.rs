@@ -100,16 +100,9 @@ impl CompiledRules {
 
     /// sops' `shouldBeEncrypted`: `path` is the map-key path of the value, `comments` the
     /// comment lines seen before it at each nesting level; `is_comment` when the value is a comment.
-    pub fn should_encrypt(
-        &self,
-        path: &[&str],
-        comments: &[Vec<String>],
-        is_comment: bool,
-    ) -> bool {
+    pub fn should_encrypt(&self, path: &[&str], comments: &[Vec<String>], is_comment: bool) -> bool {
         let mut encrypted = true;
-        if !self.unencrypted_suffix.is_empty()
-            && path.iter().any(|p| p.ends_with(&self.unencrypted_suffix))
-        {
+        if !self.unencrypted_suffix.is_empty() && path.iter().any(|p| p.ends_with(&self.unencrypted_suffix)) {
             encrypted = false;
         }
         if !self.encrypted_suffix.is_empty() {

@@ -13,11 +13,7 @@ pub fn go_float_f(f: f64) -> String {
     if f.is_nan() {
         "NaN".into()
     } else if f.is_infinite() {
-        if f > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        }
+        if f > 0.0 { "+Inf".into() } else { "-Inf".into() }
     } else {
         // Rust's Display is the shortest representation that round-trips, never in exponent form.
         format!("{f}")
@@ -30,11 +26,7 @@ pub fn go_float_g(f: f64) -> String {
         return go_float_f(f);
     }
     if f == 0.0 {
-        return if f.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
+        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
     }
     // Shortest digits and decimal exponent, from Rust's `{:e}` (also shortest round-trip).
     let e = format!("{f:e}");
@@ -54,10 +46,7 @@ pub fn to_plaintext(v: &Value) -> Result<(Zeroizing<Vec<u8>>, &'static str), Cip
         Value::Str(s) => (s.as_bytes().to_vec(), "str"),
         Value::Int(i) => (i.to_string().into_bytes(), "int"),
         Value::Float(f) => (go_float_f(*f).into_bytes(), "float"),
-        Value::Bool(b) => (
-            (if *b { "True" } else { "False" }).as_bytes().to_vec(),
-            "bool",
-        ),
+        Value::Bool(b) => ((if *b { "True" } else { "False" }).as_bytes().to_vec(), "bool"),
         Value::Time(t) => (t.as_bytes().to_vec(), "time"),
         Value::Bytes(b) => (b.to_vec(), "str"),
         Value::Comment(c) => (c.text.as_bytes().to_vec(), "comment"),
@@ -94,10 +83,7 @@ pub fn parse_go_float(s: &str) -> Option<f64> {
         _ => {}
     }
     let cleaned: String = s.chars().filter(|c| *c != '_').collect();
-    if cleaned
-        .chars()
-        .any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
-    {
+    if cleaned.chars().any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E') {
         return None;
     }
     cleaned.parse().ok()
@@ -112,11 +98,7 @@ pub fn from_plaintext(kind: &str, plain: &[u8]) -> Result<Value, CipherError> {
             Ok(s) => Value::Str(secret(s)),
             Err(_) => Value::Bytes(Zeroizing::new(plain.to_vec())),
         },
-        "int" => Value::Int(
-            text()?
-                .parse()
-                .map_err(|_| CipherError::BadPlaintext("int"))?,
-        ),
+        "int" => Value::Int(text()?.parse().map_err(|_| CipherError::BadPlaintext("int"))?),
         "float" => Value::Float(parse_go_float(text()?).ok_or(CipherError::BadPlaintext("float"))?),
         "bool" => Value::Bool(parse_go_bool(text()?).ok_or(CipherError::BadPlaintext("bool"))?),
         "time" => Value::Time(secret(text()?)),

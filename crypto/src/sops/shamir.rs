@@ -45,20 +45,12 @@ fn inverse(a: u8) -> u8 {
 }
 
 /// Splits `secret` into `parts` shares, any `threshold` of which recover it.
-pub fn split(
-    secret: &[u8],
-    parts: usize,
-    threshold: usize,
-) -> Result<Vec<Zeroizing<Vec<u8>>>, ShamirError> {
+pub fn split(secret: &[u8], parts: usize, threshold: usize) -> Result<Vec<Zeroizing<Vec<u8>>>, ShamirError> {
     if parts < threshold {
-        return Err(ShamirError::Parameters(
-            "parts cannot be less than threshold",
-        ));
+        return Err(ShamirError::Parameters("parts cannot be less than threshold"));
     }
     if parts > 255 || threshold > 255 {
-        return Err(ShamirError::Parameters(
-            "parts and threshold cannot exceed 255",
-        ));
+        return Err(ShamirError::Parameters("parts and threshold cannot exceed 255"));
     }
     if threshold < 2 {
         return Err(ShamirError::Parameters("threshold must be at least 2"));

@@ -15,8 +15,8 @@ use super::{DataKey, ErrorKind, IvStash};
 /// sops' `MACOnlyEncryptedInitialization` (SHA-256 of "sops"), fed first when only
 /// encrypted values are MACed.
 pub const MAC_ONLY_ENCRYPTED_INIT: [u8; 32] = [
-    0x8a, 0x3f, 0xd2, 0xad, 0x54, 0xce, 0x66, 0x52, 0x7b, 0x10, 0x34, 0xf3, 0xd1, 0x47, 0xbe, 0x0b,
-    0x0b, 0x97, 0x5b, 0x3b, 0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2, 0x7d, 0x69,
+    0x8a, 0x3f, 0xd2, 0xad, 0x54, 0xce, 0x66, 0x52, 0x7b, 0x10, 0x34, 0xf3, 0xd1, 0x47, 0xbe, 0x0b, 0x0b, 0x97, 0x5b,
+    0x3b, 0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2, 0x7d, 0x69,
 ];
 
 /// Called on every leaf: the value, its path, the comment stack, and whether it is a comment.
@@ -69,10 +69,7 @@ fn walk_branch(
     for item in b.0.iter_mut() {
         match item {
             Item::Comment(c) => {
-                stack
-                    .last_mut()
-                    .expect("pushed above")
-                    .push(c.text.to_string());
+                stack.last_mut().expect("pushed above").push(c.text.to_string());
                 let mut v = Value::Comment(c.clone());
                 leaf(&mut v, path, stack)?;
                 if let Value::Comment(new) = v {
@@ -124,18 +121,13 @@ pub fn decrypt_docs(
     let mut hasher = new_hasher(metadata);
     walk_docs(docs, &mut |v, path, stack| {
         let is_comment = matches!(v, Value::Comment(_));
-        let encrypted = rules.should_encrypt(
-            &path.iter().map(String::as_str).collect::<Vec<_>>(),
-            stack,
-            is_comment,
-        );
+        let encrypted = rules.should_encrypt(&path.iter().map(String::as_str).collect::<Vec<_>>(), stack, is_comment);
         if encrypted {
             let aad = aad(path);
             match v {
                 Value::Comment(c) => {
                     // Comments sops could not decrypt (written by old versions) stay as they are.
-                    if let Ok((Value::Comment(mut plain), iv)) = cipher::decrypt(&c.text, key, &aad)
-                    {
+                    if let Ok((Value::Comment(mut plain), iv)) = cipher::decrypt(&c.text, key, &aad) {
                         plain.inline = c.inline;
                         let plain = Value::Comment(plain);
                         stash.put(&aad, &plain, iv);
@@ -143,11 +135,10 @@ pub fn decrypt_docs(
                     }
                 }
                 Value::Str(s) => {
-                    let (plain, iv) =
-                        cipher::decrypt(s, key, &aad).map_err(|source| ErrorKind::Value {
-                            path: aad.clone(),
-                            source,
-                        })?;
+                    let (plain, iv) = cipher::decrypt(s, key, &aad).map_err(|source| ErrorKind::Value {
+                        path: aad.clone(),
+                        source,
+                    })?;
                     if !iv.is_empty() {
                         stash.put(&aad, &plain, iv);
                     }
@@ -177,11 +168,7 @@ pub fn encrypt_docs(
     let mut hasher = new_hasher(metadata);
     walk_docs(docs, &mut |v, path, stack| {
         let is_comment = matches!(v, Value::Comment(_));
-        let encrypted = rules.should_encrypt(
-            &path.iter().map(String::as_str).collect::<Vec<_>>(),
-            stack,
-            is_comment,
-        );
+        let encrypted = rules.should_encrypt(&path.iter().map(String::as_str).collect::<Vec<_>>(), stack, is_comment);
         if (!metadata.mac_only_encrypted || encrypted)
             && let Some(bytes) = scalar::mac_bytes(v)
         {
@@ -189,13 +176,10 @@ pub fn encrypt_docs(
         }
         if encrypted {
             let aad = aad(path);
-            let enc =
-                cipher::encrypt_value(v, key, &aad, stash.get(&aad, v)).map_err(|source| {
-                    ErrorKind::Value {
-                        path: aad.clone(),
-                        source,
-                    }
-                })?;
+            let enc = cipher::encrypt_value(v, key, &aad, stash.get(&aad, v)).map_err(|source| ErrorKind::Value {
+                path: aad.clone(),
+                source,
+            })?;
             if let (Value::Comment(c), Some(re)) = (&enc, rules.unencrypted_comment_regex())
                 && re.is_match(&c.text)
             {

@@ -16,10 +16,7 @@ pub fn load(bytes: &[u8]) -> Result<Branch, String> {
             continue;
         }
         let Some((key, value)) = line.split_once('=') else {
-            return Err(format!(
-                "invalid dotenv input at line {}: expected KEY=value",
-                i + 1
-            ));
+            return Err(format!("invalid dotenv input at line {}: expected KEY=value", i + 1));
         };
         b.push(key, Value::str(value.replace("\\n", "\n")));
     }

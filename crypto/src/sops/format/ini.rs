@@ -17,10 +17,7 @@ fn strip_comment_char(c: &str) -> String {
     }
 }
 
-fn parse_value(
-    raw: &str,
-    lines: &mut std::iter::Peekable<impl Iterator<Item = (usize, String)>>,
-) -> String {
+fn parse_value(raw: &str, lines: &mut std::iter::Peekable<impl Iterator<Item = (usize, String)>>) -> String {
     let raw = raw.trim();
     if let Some(rest) = raw.strip_prefix("\"\"\"") {
         // Multi-line value until the closing triple quote.
@@ -48,9 +45,7 @@ fn parse_value(
     if let Some(i) = v.find(['#', ';']) {
         v = v[..i].trim_end();
     }
-    if v.len() >= 2
-        && ((v.starts_with('"') && v.ends_with('"')) || (v.starts_with('\'') && v.ends_with('\'')))
-    {
+    if v.len() >= 2 && ((v.starts_with('"') && v.ends_with('"')) || (v.starts_with('\'') && v.ends_with('\''))) {
         v = &v[1..v.len() - 1];
     }
     v.to_string()
@@ -79,9 +74,7 @@ pub fn load(bytes: &[u8]) -> Result<Branch, String> {
                 .ok_or(format!("line {}: unclosed section header", n + 1))?;
             let mut b = Branch::new();
             if !comments.is_empty() {
-                b.0.push(Item::Comment(Comment::new(strip_comment_char(
-                    &comments.join("\n"),
-                ))));
+                b.0.push(Item::Comment(Comment::new(strip_comment_char(&comments.join("\n")))));
                 comments.clear();
             }
             if name == DEFAULT_SECTION {
@@ -105,9 +98,7 @@ pub fn load(bytes: &[u8]) -> Result<Branch, String> {
         if !comments.is_empty() {
             section
                 .0
-                .push(Item::Comment(Comment::new(strip_comment_char(
-                    &comments.join("\n"),
-                ))));
+                .push(Item::Comment(Comment::new(strip_comment_char(&comments.join("\n")))));
             comments.clear();
         }
     }
@@ -167,11 +158,7 @@ pub fn emit(doc: &Branch) -> Result<Vec<u8>, String> {
             out.push_str(name);
             out.push_str("]\n");
         }
-        let width = items
-            .pairs()
-            .map(|(k, _)| k.chars().count())
-            .max()
-            .unwrap_or(0);
+        let width = items.pairs().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
         // go-ini writes a key's comment above the key; sops keeps it after the key in the tree.
         let mut pending: Option<(String, String)> = None;
         let flush = |out: &mut String, p: &mut Option<(String, String)>, comment: Option<&str>| {
@@ -185,10 +172,7 @@ pub fn emit(doc: &Branch) -> Result<Vec<u8>, String> {
                     k.clone()
                 };
                 out.push_str(&key);
-                out.extend(std::iter::repeat_n(
-                    ' ',
-                    width.saturating_sub(k.chars().count()),
-                ));
+                out.extend(std::iter::repeat_n(' ', width.saturating_sub(k.chars().count())));
                 out.push_str(" = ");
                 out.push_str(&v);
                 out.push('\n');

@@ -102,10 +102,7 @@ fn value(v: &Value, depth: usize, out: &mut String) {
             out.push('}');
         }
         Value::Seq(items) => {
-            let items: Vec<&Value> = items
-                .iter()
-                .filter(|i| !matches!(i, Value::Comment(_)))
-                .collect();
+            let items: Vec<&Value> = items.iter().filter(|i| !matches!(i, Value::Comment(_))).collect();
             if items.is_empty() {
                 out.push_str("[]");
                 return;

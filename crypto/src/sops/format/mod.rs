@@ -79,9 +79,7 @@ impl Format {
             Format::Json => json::load(bytes).map(|b| vec![b]),
             Format::Dotenv => dotenv::load(bytes).map(|b| vec![b]),
             Format::Ini => ini::load(bytes).map(|b| vec![b]),
-            Format::Binary => {
-                Err("binary files are loaded with load_plain_binary or as JSON".into())
-            }
+            Format::Binary => Err("binary files are loaded with load_plain_binary or as JSON".into()),
         }
     }
 
@@ -135,9 +133,7 @@ impl Format {
                         }
                         metadata::unflatten(&unescaped)
                     }
-                    Some(_) => Err(MetadataError::Invalid(
-                        "the sops section is not a mapping".into(),
-                    )),
+                    Some(_) => Err(MetadataError::Invalid("the sops section is not a mapping".into())),
                     None => Err(MetadataError::NotFound),
                 }
             }
@@ -147,9 +143,7 @@ impl Format {
     /// Whether a plaintext document already carries flattened metadata (dotenv/INI).
     pub fn has_flat_metadata(self, docs: &[Branch]) -> bool {
         match self {
-            Format::Dotenv => docs
-                .iter()
-                .any(|d| d.pairs().any(|(k, _)| k.starts_with("sops_"))),
+            Format::Dotenv => docs.iter().any(|d| d.pairs().any(|(k, _)| k.starts_with("sops_"))),
             _ => false,
         }
     }
@@ -186,11 +180,7 @@ impl Format {
             Format::Dotenv => k.starts_with("sops_"),
             _ => k == metadata::METADATA_KEY,
         };
-        if let Some((k, _)) = docs
-            .iter()
-            .flat_map(|d| d.pairs())
-            .find(|(k, _)| reserved(k))
-        {
+        if let Some((k, _)) = docs.iter().flat_map(|d| d.pairs()).find(|(k, _)| reserved(k)) {
             return Err(format!("key {k:?} is reserved for sops metadata"));
         }
         let mut out: Vec<Branch> = docs.to_vec();
@@ -201,15 +191,13 @@ impl Format {
                 }
             }
             Format::Dotenv => {
-                let flat = metadata::flatten(&metadata::sorted(&meta), "sops_")
-                    .map_err(|e| e.to_string())?;
+                let flat = metadata::flatten(&metadata::sorted(&meta), "sops_").map_err(|e| e.to_string())?;
                 for d in &mut out {
                     d.0.extend(flat.0.iter().cloned());
                 }
             }
             Format::Ini => {
-                let flat =
-                    metadata::flatten(&metadata::sorted(&meta), "").map_err(|e| e.to_string())?;
+                let flat = metadata::flatten(&metadata::sorted(&meta), "").map_err(|e| e.to_string())?;
                 let mut section = Branch::new();
                 for (k, v) in flat.pairs() {
                     let v = match v {

@@ -46,9 +46,7 @@ impl Loader {
     fn flush_into_current(&mut self) {
         let pending = std::mem::take(&mut self.pending);
         match self.stack.last_mut() {
-            Some(Frame::Map { branch, .. }) => {
-                branch.0.extend(pending.into_iter().map(Item::Comment))
-            }
+            Some(Frame::Map { branch, .. }) => branch.0.extend(pending.into_iter().map(Item::Comment)),
             Some(Frame::Seq { items, .. }) => items.extend(pending.into_iter().map(Value::Comment)),
             None => self.pending = pending,
         }
@@ -78,9 +76,7 @@ impl Loader {
                         *key = Some(s.to_string());
                         Ok(())
                     }
-                    _ => Err(format!(
-                        "line {line}: non-string mapping keys are not supported"
-                    )),
+                    _ => Err(format!("line {line}: non-string mapping keys are not supported")),
                 },
                 Some(k) => {
                     branch.push(k, v);
@@ -136,9 +132,7 @@ impl Loader {
         // `key: value # c` to the key, so sops makes it a comment line above the pair.
         let inline = Comment { inline: true, ..c };
         match self.stack.last_mut() {
-            Some(Frame::Map {
-                branch, key: None, ..
-            }) if matches!(branch.0.last(), Some(Item::Pair { .. })) => {
+            Some(Frame::Map { branch, key: None, .. }) if matches!(branch.0.last(), Some(Item::Pair { .. })) => {
                 let at = branch.0.len() - 1;
                 branch.0.insert(
                     at,
@@ -148,11 +142,7 @@ impl Loader {
                     }),
                 );
             }
-            Some(Frame::Seq { items, .. })
-                if items
-                    .last()
-                    .is_some_and(|v| !matches!(v, Value::Comment(_))) =>
-            {
+            Some(Frame::Seq { items, .. }) if items.last().is_some_and(|v| !matches!(v, Value::Comment(_))) => {
                 let at = items.len() - 1;
                 items.insert(at, Value::Comment(inline));
             }
@@ -173,11 +163,8 @@ impl Loader {
             }
             Some(_) => return Err("YAML documents that are values are not supported".into()),
         };
-        doc.0.extend(
-            std::mem::take(&mut self.pending)
-                .into_iter()
-                .map(Item::Comment),
-        );
+        doc.0
+            .extend(std::mem::take(&mut self.pending).into_iter().map(Item::Comment));
         self.docs.push(doc);
         Ok(())
     }
@@ -189,23 +176,18 @@ fn is_go_int(s: &str) -> Option<i64> {
         b'+' => (false, &s[1..]),
         _ => (false, s),
     };
-    let (radix, digits) =
-        if let Some(d) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-            (16, d)
-        } else if let Some(d) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
-            (8, d)
-        } else if let Some(d) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
-            (2, d)
-        } else if body.len() > 1 && body.starts_with('0') {
-            (8, &body[1..])
-        } else {
-            (10, body)
-        };
-    if digits.is_empty()
-        || digits.starts_with('_')
-        || digits.ends_with('_')
-        || digits.contains("__")
-    {
+    let (radix, digits) = if let Some(d) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        (16, d)
+    } else if let Some(d) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
+        (8, d)
+    } else if let Some(d) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
+        (2, d)
+    } else if body.len() > 1 && body.starts_with('0') {
+        (8, &body[1..])
+    } else {
+        (10, body)
+    };
+    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
         return None;
     }
     let clean: String = digits.chars().filter(|c| *c != '_').collect();
@@ -314,11 +296,7 @@ pub fn resolve_plain(s: &str) -> Value {
     Value::str(s)
 }
 
-fn scalar_value(
-    text: &str,
-    style: ScalarStyle,
-    tag: Option<&granit_parser::Tag>,
-) -> Result<Value, String> {
+fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&granit_parser::Tag>) -> Result<Value, String> {
     if let Some(tag) = tag
         && tag.is_yaml_core_schema()
     {
@@ -379,9 +357,7 @@ pub fn load(input: &[u8]) -> Result<Vec<Branch>, String> {
             Event::MappingStart(_, anchor, _) => {
                 l.before_node(true);
                 if matches!(l.stack.last(), Some(Frame::Map { key: None, .. })) {
-                    return Err(format!(
-                        "line {line}: non-string mapping keys are not supported"
-                    ));
+                    return Err(format!("line {line}: non-string mapping keys are not supported"));
                 }
                 l.open(Frame::Map {
                     branch: Branch::new(),
@@ -392,9 +368,7 @@ pub fn load(input: &[u8]) -> Result<Vec<Branch>, String> {
             Event::SequenceStart(_, anchor, _) => {
                 l.before_node(true);
                 if matches!(l.stack.last(), Some(Frame::Map { key: None, .. })) {
-                    return Err(format!(
-                        "line {line}: non-string mapping keys are not supported"
-                    ));
+                    return Err(format!("line {line}: non-string mapping keys are not supported"));
                 }
                 l.open(Frame::Seq {
                     items: Vec::new(),
@@ -411,9 +385,7 @@ pub fn load(input: &[u8]) -> Result<Vec<Branch>, String> {
                     .ok_or_else(|| format!("line {line}: unknown alias"))?;
                 l.nodes += size;
                 if l.nodes > MAX_NODES {
-                    return Err(
-                        "document too large after alias expansion (node limit reached)".into(),
-                    );
+                    return Err("document too large after alias expansion (node limit reached)".into());
                 }
                 l.add_value(v, line)?;
             }
@@ -430,21 +402,7 @@ const INDENT: usize = 4;
 fn is_old_bool(s: &str) -> bool {
     matches!(
         s,
-        "y" | "Y"
-            | "yes"
-            | "Yes"
-            | "YES"
-            | "n"
-            | "N"
-            | "no"
-            | "No"
-            | "NO"
-            | "on"
-            | "On"
-            | "ON"
-            | "off"
-            | "Off"
-            | "OFF"
+        "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "on" | "On" | "ON" | "off" | "Off" | "OFF"
     )
 }
 
@@ -453,9 +411,7 @@ fn is_base60_float(s: &str) -> bool {
     let s = s.trim_start_matches(['-', '+']);
     let mut parts = s.split(':');
     let head = parts.next().unwrap_or("");
-    if head.is_empty()
-        || !head.as_bytes()[0].is_ascii_digit()
-        || !head.bytes().all(|c| c.is_ascii_digit() || c == b'_')
+    if head.is_empty() || !head.as_bytes()[0].is_ascii_digit() || !head.bytes().all(|c| c.is_ascii_digit() || c == b'_')
     {
         return false;
     }
@@ -511,22 +467,17 @@ fn choose_style(s: &str) -> Style {
     if special {
         return Style::Double;
     }
-    if !matches!(resolve_plain(s), Value::Str(_))
-        || is_timestamp(s)
-        || is_old_bool(s)
-        || is_base60_float(s)
-    {
+    if !matches!(resolve_plain(s), Value::Str(_)) || is_timestamp(s) || is_old_bool(s) || is_base60_float(s) {
         return Style::Double;
     }
     let b = s.as_bytes();
-    let mut plain =
-        !(s.starts_with(' ') || s.ends_with(' ') || s.starts_with("---") || s.starts_with("..."));
+    let mut plain = !(s.starts_with(' ') || s.ends_with(' ') || s.starts_with("---") || s.starts_with("..."));
     let followed_by_blank = |i: usize| i + 1 >= b.len() || b[i + 1] == b' ';
     for (i, &c) in b.iter().enumerate() {
         if i == 0 {
             match c {
-                b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>'
-                | b'\'' | b'"' | b'%' | b'@' | b'`' => plain = false,
+                b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"' | b'%'
+                | b'@' | b'`' => plain = false,
                 b'?' | b':' | b'-' if followed_by_blank(i) => plain = false,
                 _ => {}
             }
@@ -657,13 +608,7 @@ impl Emitter {
 
     /// Writes a value after `key:` or `- ` (the cursor is right after the indicator).
     /// `indent` is the logical indentation of the collection holding it.
-    fn value_after_indicator(
-        &mut self,
-        v: &Value,
-        indent: usize,
-        inline: &[&Comment],
-        in_seq: bool,
-    ) {
+    fn value_after_indicator(&mut self, v: &Value, indent: usize, inline: &[&Comment], in_seq: bool) {
         match v {
             Value::Map(b) if !b.is_empty() => {
                 if in_seq {
@@ -819,10 +764,7 @@ mod tests {
         assert_eq!(inline_string("123"), "\"123\"");
         assert_eq!(inline_string("yes"), "\"yes\"");
         assert_eq!(inline_string(""), "\"\"");
-        assert_eq!(
-            inline_string("2026-11-23T16:42:19Z"),
-            "\"2026-11-23T16:42:19Z\""
-        );
+        assert_eq!(inline_string("2026-11-23T16:42:19Z"), "\"2026-11-23T16:42:19Z\"");
         assert_eq!(inline_string("a: b"), "'a: b'");
         assert_eq!(inline_string("- x"), "'- x'");
         assert_eq!(inline_string("^(data|stringData)$"), "^(data|stringData)$");
@@ -831,8 +773,7 @@ mod tests {
 
     #[test]
     fn round_trip_with_comments() {
-        let src =
-            "# head\na: 1 # inline\nb:\n  - x # on x\n  - k: 2\n    z: 3\nc: |\n  line1\n  line2\n";
+        let src = "# head\na: 1 # inline\nb:\n  - x # on x\n  - k: 2\n    z: 3\nc: |\n  line1\n  line2\n";
         let docs = load(src.as_bytes()).unwrap();
         let out = emit(&docs);
         assert_eq!(
