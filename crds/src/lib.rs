@@ -1,7 +1,12 @@
-//! Sigil's API types (`sigil.dev/v1alpha1` `GitSource`, `Sync`) and serde types for the
-//! foreign kinds Sigil reads (`SealedSecret`, `ExternalSecret`, ...).
-//!
-//! The types arrive with the issues that use them; this crate fixes their home.
+//! Sigil's API types (`sigil.dev/v1alpha1`) and serde types for the foreign kinds Sigil
+//! reads: `bitnami.com/v1alpha1 SealedSecret` (with its unsealing into a `Secret`), and the
+//! core `Secret` itself.
+
+pub mod gotemplate;
+pub mod manifest;
+pub mod meta;
+pub mod sealedsecret;
+pub mod secret;
 
 /// The API group of Sigil's own resources.
 pub const GROUP: &str = "sigil.dev";

@@ -4,4 +4,5 @@
 //! and is never printed by `Debug`, errors or logs.
 
 pub mod keys;
+pub mod sealed;
 pub mod sops;

@@ -1,4 +1,5 @@
-//! `sealer`: Sigil's companion CLI — SOPS encrypt/decrypt/updatekeys/rotate.
+//! `sealer`: Sigil's companion CLI — SOPS encrypt/decrypt/updatekeys/rotate, sealed secrets
+//! (seal/unseal/re-encrypt/keygen/cert) and `lint`.
 //!
 //! Flag names follow `sops` so CI scripts switch by changing the binary name. Every failure
 //! is one line on stderr naming the file and the reason; exit codes follow sops where it has
@@ -6,6 +7,8 @@
 
 mod extract;
 mod keys;
+mod lint;
+mod sealed_cmd;
 mod sops_cmd;
 
 use std::process::ExitCode;
@@ -30,6 +33,19 @@ enum Command {
     Updatekeys(sops_cmd::UpdateKeysArgs),
     /// Re-encrypt a file under a new data key.
     Rotate(sops_cmd::RotateArgs),
+    /// Seal a Secret into a SealedSecret (kubeseal-compatible).
+    Seal(sealed_cmd::SealArgs),
+    /// Unseal SealedSecrets offline with recovery private keys.
+    Unseal(sealed_cmd::UnsealArgs),
+    /// Re-seal a SealedSecret to a new certificate, offline.
+    #[command(name = "re-encrypt")]
+    ReEncrypt(sealed_cmd::ReencryptArgs),
+    /// Generate a sealing key pair and self-signed certificate.
+    Keygen(sealed_cmd::KeygenArgs),
+    /// Fetch the agent's sealing certificate.
+    Cert(sealed_cmd::CertArgs),
+    /// Find plaintext Secrets, values .sops.yaml wants encrypted, and committed private keys.
+    Lint(lint::LintArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +68,12 @@ fn main() -> ExitCode {
             Command::Encrypt(a) => sops_cmd::encrypt(a).await,
             Command::Updatekeys(a) => sops_cmd::updatekeys(a).await,
             Command::Rotate(a) => sops_cmd::rotate(a).await,
+            Command::Seal(a) => sealed_cmd::seal(a).await,
+            Command::Unseal(a) => sealed_cmd::unseal(a).await,
+            Command::ReEncrypt(a) => sealed_cmd::reencrypt(a).await,
+            Command::Keygen(a) => sealed_cmd::keygen(a).await,
+            Command::Cert(a) => sealed_cmd::cert(a).await,
+            Command::Lint(a) => lint::run(a),
         }
     });
     match result {

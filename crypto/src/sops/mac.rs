@@ -10,7 +10,7 @@ use super::{DataKey, ErrorKind};
 /// fractional seconds, and a zero offset written as `Z`. This is the MAC's additional data.
 pub fn normalize_timestamp(s: &str) -> Option<String> {
     let b = s.as_bytes();
-    if b.len() < 20 || b[10] != b'T' {
+    if b.len() < 20 || b[10] != b'T' || !s.is_char_boundary(19) {
         return None;
     }
     let (date_time, mut rest) = s.split_at(19);

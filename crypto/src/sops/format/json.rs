@@ -3,8 +3,8 @@
 use crate::sops::scalar::go_float_f;
 use crate::sops::tree::{Branch, Value, secret};
 
-/// Deepest nesting accepted (serde_json's own recursion limit is 128).
-fn convert(v: serde_json::Value) -> Value {
+/// Converts a JSON value into a tree value (key order kept).
+pub fn from_json(v: serde_json::Value) -> Value {
     match v {
         serde_json::Value::Null => Value::Null,
         serde_json::Value::Bool(b) => Value::Bool(b),
@@ -13,21 +13,41 @@ fn convert(v: serde_json::Value) -> Value {
             None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
         },
         serde_json::Value::String(s) => Value::Str(secret(s)),
-        serde_json::Value::Array(items) => Value::Seq(items.into_iter().map(convert).collect()),
+        serde_json::Value::Array(items) => Value::Seq(items.into_iter().map(from_json).collect()),
         serde_json::Value::Object(map) => {
             let mut b = Branch::new();
             for (k, v) in map {
-                b.push(k, convert(v));
+                b.push(k, from_json(v));
             }
             Value::Map(b)
         }
     }
 }
 
+/// Converts a tree value to JSON (comments dropped; non-finite floats become null).
+pub fn to_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Null | Value::Comment(_) => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Int(i) => serde_json::Value::from(*i),
+        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number),
+        Value::Str(s) | Value::Time(s) => serde_json::Value::String(s.to_string()),
+        Value::Bytes(b) => serde_json::Value::String(String::from_utf8_lossy(b).into_owned()),
+        Value::Seq(items) => serde_json::Value::Array(
+            items
+                .iter()
+                .filter(|i| !matches!(i, Value::Comment(_)))
+                .map(to_json)
+                .collect(),
+        ),
+        Value::Map(b) => serde_json::Value::Object(b.pairs().map(|(k, v)| (k.to_string(), to_json(v))).collect()),
+    }
+}
+
 /// Parses a JSON object.
 pub fn load(bytes: &[u8]) -> Result<Branch, String> {
     let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-    match convert(v) {
+    match from_json(v) {
         Value::Map(b) => Ok(b),
         _ => Err("sops only supports JSON files with a top-level object".into()),
     }

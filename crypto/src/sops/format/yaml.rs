@@ -397,7 +397,14 @@ pub fn load(input: &[u8]) -> Result<Vec<Branch>, String> {
 
 // ---------------------------------------------------------------- emitting
 
-const INDENT: usize = 4;
+/// Layout of emitted YAML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// sops (go-yaml v3, indent 4): sequences indented under their key.
+    Sops,
+    /// kubectl/kubeseal (sigs.k8s.io/yaml, indent 2): sequences level with their key, keys sorted.
+    Kube,
+}
 
 fn is_old_bool(s: &str) -> bool {
     matches!(
@@ -560,6 +567,8 @@ fn scalar_text(v: &Value) -> String {
 
 struct Emitter {
     out: String,
+    indent: usize,
+    seq_indent: usize,
 }
 
 impl Emitter {
@@ -588,7 +597,7 @@ impl Emitter {
     fn literal(&mut self, s: &str, indent: usize) {
         self.out.push('|');
         if s.starts_with(' ') || s.starts_with('\n') {
-            self.out.push_str(&INDENT.to_string());
+            self.out.push_str(&self.indent.to_string());
         }
         if !s.ends_with('\n') {
             self.out.push('-');
@@ -618,7 +627,7 @@ impl Emitter {
                 } else {
                     self.line_comments(inline);
                     self.out.push('\n');
-                    self.map(b, indent + INDENT, false);
+                    self.map(b, indent + self.indent, false);
                 }
             }
             Value::Seq(items) if items.iter().any(|i| !matches!(i, Value::Comment(_))) => {
@@ -628,7 +637,7 @@ impl Emitter {
                 } else {
                     self.line_comments(inline);
                     self.out.push('\n');
-                    self.seq(items, indent + INDENT, false);
+                    self.seq(items, indent + self.seq_indent, false);
                 }
             }
             Value::Map(_) => {
@@ -643,7 +652,7 @@ impl Emitter {
             }
             Value::Str(s) if choose_style(s) == Style::Literal => {
                 self.out.push(' ');
-                self.literal(s, indent + INDENT);
+                self.literal(s, indent + self.indent);
             }
             other => {
                 self.out.push(' ');
@@ -727,17 +736,51 @@ impl Emitter {
 
 /// Writes documents as sops does (go-yaml v3, indent 4); documents are separated by `---`.
 pub fn emit(docs: &[Branch]) -> String {
-    let mut e = Emitter { out: String::new() };
+    emit_with(docs, Layout::Sops)
+}
+
+fn sorted_value(v: &Value) -> Value {
+    match v {
+        Value::Map(b) => Value::Map(sorted_branch(b)),
+        Value::Seq(items) => Value::Seq(items.iter().map(sorted_value).collect()),
+        other => other.clone(),
+    }
+}
+
+fn sorted_branch(b: &Branch) -> Branch {
+    let mut pairs: Vec<(&str, &Value)> = b.pairs().collect();
+    pairs.sort_by(|x, y| x.0.cmp(y.0));
+    let mut out = Branch::new();
+    for (k, v) in pairs {
+        out.push(k, sorted_value(v));
+    }
+    out
+}
+
+/// Writes documents in the given layout.
+pub fn emit_with(docs: &[Branch], layout: Layout) -> String {
+    let (indent, seq_indent) = match layout {
+        Layout::Sops => (4, 4),
+        Layout::Kube => (2, 0),
+    };
+    let mut e = Emitter {
+        out: String::new(),
+        indent,
+        seq_indent,
+    };
     for (i, doc) in docs.iter().enumerate() {
-        if i > 0 {
+        if i > 0 || layout == Layout::Kube {
             e.out.push_str("---\n");
         }
-        if doc.is_empty() && !doc.0.is_empty() {
-            e.map(doc, 0, false);
-        } else if doc.is_empty() {
+        let doc = if layout == Layout::Kube {
+            sorted_branch(doc)
+        } else {
+            doc.clone()
+        };
+        if doc.0.is_empty() {
             e.out.push_str("{}\n");
         } else {
-            e.map(doc, 0, false);
+            e.map(&doc, 0, false);
         }
     }
     e.out

@@ -1,0 +1,370 @@
+//! `bitnami.com/v1alpha1 SealedSecret`: sealing a `Secret` into one, and unsealing one into
+//! the `Secret` the Bitnami controller would produce.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::{Deserialize, Serialize};
+use sigil_crypto::sealed::{self, PublicCert, Scope, SealError, SealingKey};
+use zeroize::Zeroizing;
+
+use crate::gotemplate::{self, TemplateError};
+use crate::meta::ObjectMeta;
+use crate::secret::{Secret, SecretBytes};
+
+/// API version of SealedSecrets.
+pub const API_VERSION: &str = "bitnami.com/v1alpha1";
+/// Kind of SealedSecrets.
+pub const KIND: &str = "SealedSecret";
+
+/// The template the unsealed Secret is built from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SecretTemplate {
+    /// Metadata of the Secret.
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    /// Secret type.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    /// Whether the Secret is immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub immutable: Option<bool>,
+    /// Templated values (Go templates over the decrypted values).
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "crate::meta::string_map"
+    )]
+    pub data: BTreeMap<String, String>,
+}
+
+/// `spec` of a SealedSecret.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SealedSecretSpec {
+    /// The template of the Secret.
+    #[serde(default)]
+    pub template: SecretTemplate,
+    /// One sealed value per key (base64).
+    #[serde(default)]
+    pub encrypted_data: BTreeMap<String, String>,
+    /// The deprecated whole-Secret ciphertext (base64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+}
+
+/// A `SealedSecret`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SealedSecret {
+    /// `bitnami.com/v1alpha1`.
+    pub api_version: String,
+    /// `SealedSecret`.
+    pub kind: String,
+    /// Metadata (its name, namespace and scope annotations decide the label).
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    /// The sealed data.
+    #[serde(default)]
+    pub spec: SealedSecretSpec,
+}
+
+/// Why a SealedSecret could not be sealed or unsealed. Never contains a value.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnsealError {
+    /// No key opened a value.
+    #[error("no key could open value `{key}` of `{object}` (tried fingerprints {})", .tried.join(", "))]
+    NoKey {
+        /// The value's key.
+        key: String,
+        /// `namespace/name`.
+        object: String,
+        /// Fingerprints of the keys tried.
+        tried: Vec<String>,
+    },
+    /// A key opened the value, but only under another scope: it was sealed for elsewhere.
+    #[error("scope mismatch for value `{key}`: sealed for `{sealed_for}`, found at `{found_at}`")]
+    ScopeMismatch {
+        /// The value's key.
+        key: String,
+        /// Where it was sealed for.
+        sealed_for: String,
+        /// Where it was found.
+        found_at: String,
+    },
+    /// The ciphertext is not base64, too short, or corrupt.
+    #[error("value `{key}` of `{object}`: {reason}")]
+    Corrupt {
+        /// The value's key.
+        key: String,
+        /// `namespace/name`.
+        object: String,
+        /// Why.
+        reason: String,
+    },
+    /// A `template.data` entry cannot be rendered.
+    #[error("template.data.{key} of `{object}`: {source}")]
+    Template {
+        /// The templated key.
+        key: String,
+        /// `namespace/name`.
+        object: String,
+        /// Why.
+        source: TemplateError,
+    },
+    /// The object is not a usable SealedSecret or Secret.
+    #[error("{0}")]
+    Invalid(String),
+    /// Sealing failed.
+    #[error("sealing value `{key}` failed: {source}")]
+    Seal {
+        /// The value's key.
+        key: String,
+        /// Why.
+        source: SealError,
+    },
+}
+
+/// Tries every key on one blob under `label`; returns the plaintext and the key's fingerprint.
+fn open_any(keys: &[SealingKey], blob: &[u8], label: &[u8]) -> Result<(Zeroizing<Vec<u8>>, String), SealError> {
+    let mut last = SealError::Rsa;
+    for k in keys {
+        match sealed::open(&k.private, blob, label) {
+            Ok(p) => return Ok((p, k.fingerprint.clone())),
+            Err(e @ SealError::Truncated) => return Err(e),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+impl SealedSecret {
+    /// The scope its annotations declare.
+    pub fn scope(&self) -> Scope {
+        Scope::from_annotations(|k| self.metadata.annotations.get(k).map(String::as_str))
+    }
+
+    /// Parses a SealedSecret from a JSON value.
+    pub fn from_value(v: serde_json::Value) -> Result<Self, UnsealError> {
+        let ss: SealedSecret =
+            serde_json::from_value(v).map_err(|e| UnsealError::Invalid(format!("not a SealedSecret: {e}")))?;
+        if ss.kind != KIND || !ss.api_version.starts_with("bitnami.com/") {
+            return Err(UnsealError::Invalid(format!(
+                "not a SealedSecret (kind {} {})",
+                ss.api_version, ss.kind
+            )));
+        }
+        Ok(ss)
+    }
+
+    /// Unseals into the Secret the Bitnami controller would make, as `namespace/name`
+    /// (`at`, default: the object's own) — the scope label is checked against that place.
+    /// Returns the Secret and, per value, the fingerprint of the key that opened it.
+    pub fn unseal(
+        &self,
+        keys: &[SealingKey],
+        at: Option<(&str, &str)>,
+    ) -> Result<(Secret, BTreeMap<String, String>), UnsealError> {
+        let (namespace, name) = at.unwrap_or((&self.metadata.namespace, &self.metadata.name));
+        let object = format!("{namespace}/{name}");
+        let scope = self.scope();
+        let label = scope.label(namespace, name);
+        let mut used = BTreeMap::new();
+        let mut secret = Secret::default();
+        secret.api_version = "v1".into();
+        secret.kind = "Secret".into();
+        secret.metadata = self.spec.template.metadata.clone();
+        secret.type_ = self.spec.template.type_.clone();
+        secret.immutable = self.spec.template.immutable;
+        if let Some(legacy) = &self.spec.data {
+            if !self.spec.encrypted_data.is_empty() {
+                return Err(UnsealError::Invalid(format!(
+                    "`{object}`: cannot use both encryptedData and the deprecated data field"
+                )));
+            }
+            let blob = B64.decode(legacy.trim()).map_err(|_| UnsealError::Corrupt {
+                key: "data".into(),
+                object: object.clone(),
+                reason: "not base64".into(),
+            })?;
+            let (plain, fp) = self.open_value("data", &blob, &label, keys, namespace, name)?;
+            let inner: Secret = serde_json::from_slice(&plain).map_err(|_| UnsealError::Corrupt {
+                key: "data".into(),
+                object: object.clone(),
+                reason: "decrypted data is not a Secret".into(),
+            })?;
+            used.insert("data".into(), fp);
+            secret = inner;
+        } else {
+            let mut plain: BTreeMap<String, Zeroizing<Vec<u8>>> = BTreeMap::new();
+            for (key, value) in &self.spec.encrypted_data {
+                let blob = B64.decode(value.trim()).map_err(|_| UnsealError::Corrupt {
+                    key: key.clone(),
+                    object: object.clone(),
+                    reason: "not base64".into(),
+                })?;
+                let (p, fp) = self.open_value(key, &blob, &label, keys, namespace, name)?;
+                used.insert(key.clone(), fp);
+                plain.insert(key.clone(), p);
+            }
+            for (key, tmpl) in &self.spec.template.data {
+                let v = gotemplate::render(tmpl, &plain).map_err(|source| UnsealError::Template {
+                    key: key.clone(),
+                    object: object.clone(),
+                    source,
+                })?;
+                secret.data.insert(key.clone(), SecretBytes(v));
+            }
+            for (key, p) in plain {
+                secret.data.entry(key).or_insert(SecretBytes(p));
+            }
+        }
+        secret.metadata.name = name.to_string();
+        secret.metadata.namespace = namespace.to_string();
+        Ok((secret, used))
+    }
+
+    fn open_value(
+        &self,
+        key: &str,
+        blob: &[u8],
+        label: &[u8],
+        keys: &[SealingKey],
+        namespace: &str,
+        name: &str,
+    ) -> Result<(Zeroizing<Vec<u8>>, String), UnsealError> {
+        let object = format!("{namespace}/{name}");
+        match open_any(keys, blob, label) {
+            Ok(v) => Ok(v),
+            Err(SealError::Truncated) => Err(UnsealError::Corrupt {
+                key: key.into(),
+                object,
+                reason: "truncated ciphertext".into(),
+            }),
+            Err(SealError::Aead) => Err(UnsealError::Corrupt {
+                key: key.into(),
+                object,
+                reason: "corrupt ciphertext".into(),
+            }),
+            Err(_) => {
+                // Find out whether it was sealed for another place, to say so.
+                let t = &self.spec.template.metadata;
+                let mut candidates: Vec<(Scope, String, String)> = vec![
+                    (Scope::ClusterWide, String::new(), String::new()),
+                    (Scope::NamespaceWide, namespace.to_string(), String::new()),
+                    (
+                        Scope::Strict,
+                        self.metadata.namespace.clone(),
+                        self.metadata.name.clone(),
+                    ),
+                    (Scope::NamespaceWide, self.metadata.namespace.clone(), String::new()),
+                ];
+                if !t.namespace.is_empty() || !t.name.is_empty() {
+                    candidates.push((Scope::Strict, t.namespace.clone(), t.name.clone()));
+                    candidates.push((Scope::NamespaceWide, t.namespace.clone(), String::new()));
+                }
+                for (scope, ns, n) in candidates {
+                    let l = scope.label(&ns, &n);
+                    if l != label && open_any(keys, blob, &l).is_ok() {
+                        return Err(UnsealError::ScopeMismatch {
+                            key: key.into(),
+                            sealed_for: scope.describe(&ns, &n),
+                            found_at: self.scope().describe(namespace, name),
+                        });
+                    }
+                }
+                Err(UnsealError::NoKey {
+                    key: key.into(),
+                    object,
+                    tried: keys.iter().map(|k| k.fingerprint.clone()).collect(),
+                })
+            }
+        }
+    }
+}
+
+/// Seals every value of `secret` (data and stringData) to `cert` under `scope`, as kubeseal:
+/// server-owned metadata, last-applied annotations and owner references are stripped.
+pub fn seal(secret: &Secret, cert: &PublicCert, scope: Scope) -> Result<SealedSecret, UnsealError> {
+    let mut meta = secret.metadata.clone();
+    meta.strip_server_fields();
+    for a in [
+        sealed::scope::NAMESPACE_WIDE_ANNOTATION,
+        sealed::scope::CLUSTER_WIDE_ANNOTATION,
+    ] {
+        meta.annotations.remove(a);
+    }
+    if let Some(a) = scope.annotation() {
+        meta.annotations.insert(a.to_string(), "true".into());
+    }
+    if scope != Scope::ClusterWide && meta.namespace.is_empty() {
+        return Err(UnsealError::Invalid(
+            "the Secret must declare a namespace (or use --scope cluster-wide)".into(),
+        ));
+    }
+    if scope == Scope::Strict && meta.name.is_empty() {
+        return Err(UnsealError::Invalid(
+            "the Secret must have a name (metadata.name)".into(),
+        ));
+    }
+    meta.other.insert("creationTimestamp".into(), serde_json::Value::Null);
+    let mut ss = SealedSecret {
+        api_version: API_VERSION.into(),
+        kind: KIND.into(),
+        metadata: ObjectMeta {
+            name: meta.name.clone(),
+            namespace: meta.namespace.clone(),
+            annotations: scope
+                .annotation()
+                .map(|a| [(a.to_string(), "true".to_string())].into())
+                .unwrap_or_default(),
+            other: [("creationTimestamp".to_string(), serde_json::Value::Null)]
+                .into_iter()
+                .collect(),
+            ..Default::default()
+        },
+        spec: SealedSecretSpec {
+            template: SecretTemplate {
+                metadata: meta,
+                type_: secret.type_.clone(),
+                immutable: secret.immutable,
+                data: BTreeMap::new(),
+            },
+            encrypted_data: BTreeMap::new(),
+            data: None,
+        },
+    };
+    merge(&mut ss, secret, cert)?;
+    Ok(ss)
+}
+
+/// Seals the values of `secret` into an existing SealedSecret, replacing only those keys.
+pub fn merge(ss: &mut SealedSecret, secret: &Secret, cert: &PublicCert) -> Result<(), UnsealError> {
+    let label = ss.scope().label(&ss.metadata.namespace, &ss.metadata.name);
+    for (key, value) in secret.values() {
+        let blob = sealed::seal(&cert.public, value.expose(), &label).map_err(|source| UnsealError::Seal {
+            key: key.clone(),
+            source,
+        })?;
+        ss.spec.encrypted_data.insert(key, B64.encode(blob));
+    }
+    Ok(())
+}
+
+/// Seals one raw value for `namespace/name` under `scope` (kubeseal `--raw`).
+pub fn seal_raw(
+    value: &[u8],
+    cert: &PublicCert,
+    scope: Scope,
+    namespace: &str,
+    name: &str,
+) -> Result<String, UnsealError> {
+    let blob =
+        sealed::seal(&cert.public, value, &scope.label(namespace, name)).map_err(|source| UnsealError::Seal {
+            key: "raw".into(),
+            source,
+        })?;
+    Ok(B64.encode(blob))
+}
