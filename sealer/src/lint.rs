@@ -237,16 +237,18 @@ pub fn lint(root: &Path, exclude: &[PathBuf]) -> Vec<Finding> {
             continue;
         }
         let Ok(cfg) = Config::load(&cfg_path) else { continue };
-        let Ok(rule) = cfg.rule_for(&path) else { continue };
+        let Ok((path_regex, rules)) = cfg.encryption_rules_for(&path) else {
+            continue;
+        };
         // Only rules that name files (path_regex) say those files must be encrypted.
-        if rule.path_regex.is_empty() {
+        if path_regex.is_empty() {
             continue;
         }
-        let Ok(rules) = rule.rules.clone().with_default().and_then(|r| r.compile()) else {
+        let Ok(rules) = rules.with_default().and_then(|r| r.compile()) else {
             continue;
         };
         let docs: Vec<Branch> = docs.into_iter().filter(|d| !d.is_empty()).collect();
-        unencrypted_values(&file, text, &docs, &rules, &rule.path_regex, &mut out);
+        unencrypted_values(&file, text, &docs, &rules, &path_regex, &mut out);
     }
     out.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     out

@@ -132,3 +132,33 @@ pub fn ok(out: &Output, what: &str) -> Vec<u8> {
     );
     out.stdout.clone()
 }
+
+/// The peers' Python (with `cryptography`, `kubesealpy` and `ss_hybrid` importable): the one
+/// in `.peers/bin` (or `$PEERS_PREFIX/bin`), never an unrelated system Python.
+pub fn python() -> Option<PathBuf> {
+    let prefix = std::env::var_os("PEERS_PREFIX")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join(".peers"));
+    let p = prefix.join("bin").join("python");
+    if p.is_file() {
+        return Some(p);
+    }
+    if in_ci() {
+        panic!(
+            "the peers' python is not installed at {} (tools/peers/setup.sh installs it)",
+            p.display()
+        );
+    }
+    eprintln!("SKIPPED: the peers' python is not installed; run tools/peers/setup.sh");
+    None
+}
+
+/// Runs a Python snippet with the peers' Python; `args` become `sys.argv[1:]`.
+pub fn run_python(py: &Path, code: &str, args: &[&str]) -> Output {
+    Command::new(py)
+        .arg("-c")
+        .arg(code)
+        .args(args)
+        .output()
+        .expect("run python")
+}

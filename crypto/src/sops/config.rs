@@ -185,23 +185,54 @@ impl Config {
     }
 
     /// The first rule matching `file` (as sops: relative to the config's directory).
-    pub fn rule_for(&self, file: &Path) -> Result<CreationRule, ConfigError> {
+    fn matching(&self, file: &Path) -> Result<(&Option<Regex>, &Branch), ConfigError> {
         let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
         let rel = abs.strip_prefix(self.dir()).map(Path::to_path_buf).unwrap_or(abs);
         let rel = rel.to_string_lossy().to_string();
+        match self
+            .rules
+            .iter()
+            .find(|(re, _)| re.as_ref().is_none_or(|re| re.is_match(&rel)))
+        {
+            Some((re, rule)) => Ok((re, rule)),
+            None => Err(ConfigError::NoMatch {
+                path: self.path.clone(),
+                file: rel,
+            }),
+        }
+    }
+
+    fn rules_of(&self, rule: &Branch) -> Result<Rules, ConfigError> {
         let invalid = |reason: String| ConfigError::Invalid {
             path: self.path.clone(),
             reason,
         };
-        let Some((re, rule)) = self
-            .rules
-            .iter()
-            .find(|(re, _)| re.as_ref().is_none_or(|re| re.is_match(&rel)))
-        else {
-            return Err(ConfigError::NoMatch {
-                path: self.path.clone(),
-                file: rel,
-            });
+        Ok(Rules {
+            unencrypted_suffix: text(rule, "unencrypted_suffix").map_err(invalid)?,
+            encrypted_suffix: text(rule, "encrypted_suffix").map_err(invalid)?,
+            unencrypted_regex: text(rule, "unencrypted_regex").map_err(invalid)?,
+            encrypted_regex: text(rule, "encrypted_regex").map_err(invalid)?,
+            unencrypted_comment_regex: text(rule, "unencrypted_comment_regex").map_err(invalid)?,
+            encrypted_comment_regex: text(rule, "encrypted_comment_regex").map_err(invalid)?,
+        })
+    }
+
+    /// The encryption rules (and `path_regex`) of the rule matching `file`, without reading
+    /// its keys — what `lint` needs.
+    pub fn encryption_rules_for(&self, file: &Path) -> Result<(String, Rules), ConfigError> {
+        let (re, rule) = self.matching(file)?;
+        Ok((
+            re.as_ref().map(|r| r.as_str().to_string()).unwrap_or_default(),
+            self.rules_of(rule)?,
+        ))
+    }
+
+    /// The first rule matching `file`, with its keys.
+    pub fn rule_for(&self, file: &Path) -> Result<CreationRule, ConfigError> {
+        let (re, rule) = self.matching(file)?;
+        let invalid = |reason: String| ConfigError::Invalid {
+            path: self.path.clone(),
+            reason,
         };
         let key_groups = match rule.get("key_groups") {
             Some(Value::Seq(groups)) => groups
@@ -220,22 +251,12 @@ impl Config {
         let threshold = match rule.get("shamir_threshold") {
             Some(Value::Int(i)) if *i >= 0 => *i as usize,
             None | Some(Value::Null) => 0,
-            Some(_) => {
-                return Err(invalid("shamir_threshold: expected a non-negative number".into()));
-            }
-        };
-        let rules = Rules {
-            unencrypted_suffix: text(rule, "unencrypted_suffix").map_err(invalid)?,
-            encrypted_suffix: text(rule, "encrypted_suffix").map_err(invalid)?,
-            unencrypted_regex: text(rule, "unencrypted_regex").map_err(invalid)?,
-            encrypted_regex: text(rule, "encrypted_regex").map_err(invalid)?,
-            unencrypted_comment_regex: text(rule, "unencrypted_comment_regex").map_err(invalid)?,
-            encrypted_comment_regex: text(rule, "encrypted_comment_regex").map_err(invalid)?,
+            Some(_) => return Err(invalid("shamir_threshold: expected a non-negative number".into())),
         };
         Ok(CreationRule {
             key_groups: key_groups.into_iter().filter(|g| !g.is_empty()).collect(),
             shamir_threshold: threshold,
-            rules,
+            rules: self.rules_of(rule)?,
             mac_only_encrypted: matches!(rule.get("mac_only_encrypted"), Some(Value::Bool(true))),
             path_regex: re.as_ref().map(|r| r.as_str().to_string()).unwrap_or_default(),
         })
