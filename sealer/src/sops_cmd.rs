@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use sigil_crypto::keys::age as agekeys;
+use sigil_crypto::keys::{awskms, vault};
 use sigil_crypto::sops::config::{self, Config, CreationRule};
 use sigil_crypto::sops::metadata::{KeyKind, MasterKey};
 use sigil_crypto::sops::rules::Rules;
@@ -89,6 +90,9 @@ pub struct DecryptArgs {
     /// Print only the value at this path, e.g. '["data"]["password"]'.
     #[arg(long)]
     extract: Option<String>,
+    /// Send Vault transit requests here instead of the address recorded in the file.
+    #[arg(long, env = "SEALER_VAULT_ADDR")]
+    vault_addr: Option<String>,
     /// The encrypted file, or - for stdin.
     file: PathBuf,
 }
@@ -97,7 +101,7 @@ pub struct DecryptArgs {
 pub async fn decrypt(a: DecryptArgs) -> Result<()> {
     let (bytes, name) = read_input(&a.file)?;
     let format = input_format(&a.file, a.input_type);
-    let keyring = keys::keyring(&a.age_key_files())?;
+    let keyring = keys::keyring(&a.age_key_files(), a.vault_addr.clone())?;
     let plain = sops::decrypt(&name, &bytes, format, &keyring).await?;
     if let Some(path) = a.extract {
         let steps = extract::parse(&path)?;
@@ -155,6 +159,18 @@ pub struct EncryptArgs {
     /// age recipients, comma-separated (overrides .sops.yaml).
     #[arg(long, value_delimiter = ',')]
     age: Vec<String>,
+    /// AWS KMS key or alias ARNs, comma-separated (`ARN+ROLE_ARN` assumes a role).
+    #[arg(long, value_delimiter = ',')]
+    kms: Vec<String>,
+    /// KMS encryption context, `key:value,key2:value2`.
+    #[arg(long)]
+    encryption_context: Option<String>,
+    /// AWS profile for the KMS keys.
+    #[arg(long)]
+    aws_profile: Option<String>,
+    /// Vault transit key URIs, comma-separated (https://vault:8200/v1/transit/keys/NAME).
+    #[arg(long, value_delimiter = ',')]
+    hc_vault_transit: Vec<String>,
     /// Encrypt only values whose key matches this regex.
     #[arg(long)]
     encrypted_regex: Option<String>,
@@ -209,6 +225,24 @@ fn flag_rules(a: &EncryptArgs) -> Rules {
     }
 }
 
+/// The one key group the recipient flags name (KMS, Vault, then age, as sops orders them).
+fn flag_group(a: &EncryptArgs) -> Result<Vec<MasterKey>> {
+    let context = match &a.encryption_context {
+        Some(c) => awskms::parse_context(c).map_err(|e| anyhow!(e))?,
+        None => Default::default(),
+    };
+    let profile = a.aws_profile.clone().unwrap_or_default();
+    let mut group = Vec::new();
+    for arn in &a.kms {
+        group.push(awskms::master_key(arn, &context, &profile).map_err(|e| anyhow!(e))?);
+    }
+    for uri in &a.hc_vault_transit {
+        group.push(vault::master_key(uri).map_err(|e| anyhow!(e))?);
+    }
+    group.extend(age_group(&a.age)?);
+    Ok(group)
+}
+
 fn age_group(recipients: &[String]) -> Result<Vec<MasterKey>> {
     recipients
         .iter()
@@ -222,7 +256,7 @@ pub async fn encrypt(a: EncryptArgs) -> Result<()> {
     let format = input_format(&a.file, a.input_type);
     let out_format = a.output_type.unwrap_or(format);
     let flag_rules = flag_rules(&a);
-    let recipients_from_flags = !a.age.is_empty();
+    let recipients_from_flags = !a.age.is_empty() || !a.kms.is_empty() || !a.hc_vault_transit.is_empty();
     let rule: Option<CreationRule> = if recipients_from_flags {
         None
     } else {
@@ -245,7 +279,7 @@ pub async fn encrypt(a: EncryptArgs) -> Result<()> {
         },
         None => EncryptOptions {
             key_groups: if recipients_from_flags {
-                vec![age_group(&a.age)?]
+                vec![flag_group(&a)?]
             } else {
                 Vec::new()
             },
@@ -258,7 +292,7 @@ pub async fn encrypt(a: EncryptArgs) -> Result<()> {
         file: name.clone(),
         kind: ErrorKind::Parse { format, reason },
     })?;
-    let keyring = keys::keyring(&[])?;
+    let keyring = keys::keyring(&[], None)?;
     let out = sops::encrypt(&name, docs, out_format, opts, &keyring).await?;
     if a.in_place {
         if a.file == Path::new("-") {
@@ -302,7 +336,7 @@ pub async fn updatekeys(a: UpdateKeysArgs) -> Result<()> {
     let format = input_format(&a.file, a.input_type);
     let cfg = load_config(a.config.as_deref())?.ok_or_else(|| anyhow!("{name}: no .sops.yaml found"))?;
     let rule = cfg.rule_for(&a.file)?;
-    let keyring = keys::keyring(&a.age_key_file)?;
+    let keyring = keys::keyring(&a.age_key_file, None)?;
     let mut plain = sops::decrypt(&name, &bytes, format, &keyring).await?;
     let before = describe(&plain.metadata.key_groups);
     let after = describe(&rule.key_groups);
@@ -351,7 +385,7 @@ pub struct RotateArgs {
 pub async fn rotate(a: RotateArgs) -> Result<()> {
     let (bytes, name) = read_input(&a.file)?;
     let format = input_format(&a.file, a.input_type);
-    let keyring = keys::keyring(&a.age_key_file)?;
+    let keyring = keys::keyring(&a.age_key_file, None)?;
     let mut plain = sops::decrypt(&name, &bytes, format, &keyring).await?;
     if !a.add_age.is_empty() || !a.rm_age.is_empty() {
         let mut groups = plain.metadata.key_groups.clone();

@@ -5,6 +5,8 @@
 //! from several providers is tried entry by entry.
 
 pub mod age;
+pub mod awskms;
+pub mod vault;
 
 use async_trait::async_trait;
 use zeroize::Zeroizing;
@@ -50,10 +52,33 @@ pub trait KeySource: Send + Sync {
     async fn wrap(&self, key: &MasterKey, data_key: &[u8]) -> Result<String, KeyError>;
 }
 
-/// The key sources available to one decryption or encryption.
+/// The key sources available to one decryption or encryption, with a cache of unwrapped
+/// data keys: an unchanged file is never unwrapped twice (no second KMS or Vault call).
 #[derive(Default)]
 pub struct Keyring {
     sources: Vec<Box<dyn KeySource>>,
+    cache: std::sync::Mutex<std::collections::HashMap<[u8; 32], PlainKey>>,
+}
+
+/// The cache key of an entry: its provider and every stored field (id, context, `enc`).
+fn cache_key(key: &MasterKey) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(key.kind.field().as_bytes());
+    fn feed(h: &mut Sha256, b: &crate::sops::tree::Branch) {
+        for (k, v) in b.pairs() {
+            h.update(k.as_bytes());
+            h.update([0]);
+            match v {
+                crate::sops::tree::Value::Map(m) => feed(h, m),
+                crate::sops::tree::Value::Str(s) => h.update(s.as_bytes()),
+                _ => {}
+            }
+            h.update([1]);
+        }
+    }
+    feed(&mut h, &key.fields);
+    h.finalize().into()
 }
 
 impl Keyring {
@@ -81,12 +106,33 @@ impl Keyring {
             .map(|s| s.as_ref())
     }
 
+    /// How many unwrapped keys the cache holds.
+    pub fn cached(&self) -> usize {
+        self.cache.lock().map(|c| c.len()).unwrap_or(0)
+    }
+
+    /// Drops (and zeroizes) every cached data key.
+    pub fn clear_cache(&self) {
+        if let Ok(mut c) = self.cache.lock() {
+            c.clear();
+        }
+    }
+
     /// Unwraps one entry with whichever source can; `Ok(None)` when none holds its key.
     pub async fn unwrap(&self, key: &MasterKey) -> Result<Option<PlainKey>, KeyError> {
+        let id = cache_key(key);
+        if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(&id).cloned()) {
+            return Ok(Some(hit));
+        }
         let mut last_err = None;
         for source in self.for_kind(key.kind) {
             match source.unwrap(key).await {
-                Ok(Some(k)) => return Ok(Some(k)),
+                Ok(Some(k)) => {
+                    if let Ok(mut c) = self.cache.lock() {
+                        c.insert(id, k.clone());
+                    }
+                    return Ok(Some(k));
+                }
                 Ok(None) => {}
                 Err(e) => last_err = Some(e),
             }

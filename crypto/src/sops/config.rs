@@ -12,6 +12,7 @@ use super::metadata::{KeyKind, MasterKey};
 use super::rules::Rules;
 use super::tree::{Branch, Value};
 use crate::keys::age as agekeys;
+use crate::keys::{awskms, vault};
 
 /// The config file name sops looks for.
 pub const CONFIG_FILE: &str = ".sops.yaml";
@@ -115,17 +116,9 @@ fn text(b: &Branch, field: &str) -> Result<String, String> {
 }
 
 fn unsupported(b: &Branch) -> Option<&'static str> {
-    [
-        "pgp",
-        "gcp_kms",
-        "azure_keyvault",
-        "hckms",
-        "kms",
-        "hc_vault_transit_uri",
-        "hc_vault",
-    ]
-    .into_iter()
-    .find(|f| b.get(f).is_some_and(|v| !matches!(v, Value::Null)) && !strings(b.get(f), f).is_ok_and(|v| v.is_empty()))
+    ["pgp", "gcp_kms", "azure_keyvault", "hckms"].into_iter().find(|f| {
+        b.get(f).is_some_and(|v| !matches!(v, Value::Null)) && !strings(b.get(f), f).is_ok_and(|v| v.is_empty())
+    })
 }
 
 fn age_keys(list: Vec<String>) -> Result<Vec<MasterKey>, String> {
@@ -134,15 +127,60 @@ fn age_keys(list: Vec<String>) -> Result<Vec<MasterKey>, String> {
         .collect()
 }
 
-fn group_from(b: &Branch) -> Result<Vec<MasterKey>, String> {
-    if let Some(f) = unsupported(b) {
-        return Err(format!("{f} keys are not supported by this version of sealer yet"));
+fn context_map(v: Option<&Value>) -> Result<std::collections::BTreeMap<String, String>, String> {
+    match v {
+        None | Some(Value::Null) => Ok(Default::default()),
+        Some(Value::Map(m)) => m
+            .pairs()
+            .map(|(k, v)| match v {
+                Value::Str(s) => Ok((k.to_string(), s.to_string())),
+                _ => Err(format!("context.{k}: expected a string")),
+            })
+            .collect(),
+        Some(_) => Err("context: expected a mapping".into()),
     }
-    let mut keys = age_keys(strings(b.get("age"), "age")?)?;
+}
+
+/// The keys a rule (or one of its key groups) names. `kms_context` is the command line's
+/// `--encryption-context`, used for `kms` ARN strings as sops does.
+fn group_from(b: &Branch, profile: &str) -> Result<Vec<MasterKey>, String> {
+    if let Some(f) = unsupported(b) {
+        return Err(format!("{f} keys are not supported by this version of sealer"));
+    }
+    let mut keys = Vec::new();
+    // Order as sops builds a group: KMS, Vault, age.
+    match b.get("kms") {
+        Some(Value::Seq(items)) if items.iter().any(|i| matches!(i, Value::Map(_))) => {
+            for item in items {
+                if let Value::Map(k) = item {
+                    let arn = text(k, "arn")?;
+                    let role = text(k, "role")?;
+                    let full = if role.is_empty() { arn } else { format!("{arn}+{role}") };
+                    let prof = text(k, "aws_profile")?;
+                    keys.push(awskms::master_key(
+                        &full,
+                        &context_map(k.get("context"))?,
+                        if prof.is_empty() { profile } else { &prof },
+                    )?);
+                }
+            }
+        }
+        v => {
+            for arn in strings(v, "kms")? {
+                keys.push(awskms::master_key(&arn, &Default::default(), profile)?);
+            }
+        }
+    }
+    for field in ["hc_vault_transit_uri", "hc_vault"] {
+        for uri in strings(b.get(field), field)? {
+            keys.push(vault::master_key(&uri)?);
+        }
+    }
+    keys.extend(age_keys(strings(b.get("age"), "age")?)?);
     if let Some(Value::Seq(merges)) = b.get("merge") {
         for m in merges {
             if let Value::Map(m) = m {
-                keys.extend(group_from(m)?);
+                keys.extend(group_from(m, profile)?);
             }
         }
     }
@@ -234,19 +272,20 @@ impl Config {
             path: self.path.clone(),
             reason,
         };
+        let profile = text(rule, "aws_profile").map_err(invalid)?;
         let key_groups = match rule.get("key_groups") {
             Some(Value::Seq(groups)) => groups
                 .iter()
                 .filter_map(|g| {
                     if let Value::Map(g) = g {
-                        Some(group_from(g))
+                        Some(group_from(g, &profile))
                     } else {
                         None
                     }
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(invalid)?,
-            _ => vec![group_from(rule).map_err(invalid)?],
+            _ => vec![group_from(rule, &profile).map_err(invalid)?],
         };
         let threshold = match rule.get("shamir_threshold") {
             Some(Value::Int(i)) if *i >= 0 => *i as usize,

@@ -503,6 +503,23 @@ impl PlainFile {
     }
 }
 
+/// Decrypts many files, at most `concurrency` at a time (data keys are unwrapped once per
+/// file, and the keyring's cache spares repeated unwraps). Results keep the input order.
+pub async fn decrypt_many(
+    files: Vec<(String, Vec<u8>, Format)>,
+    keyring: &Keyring,
+    concurrency: usize,
+) -> Vec<Result<PlainFile, Error>> {
+    use futures::StreamExt;
+    futures::stream::iter(files.into_iter().map(|(name, bytes, format)| async move {
+        let bytes = Zeroizing::new(bytes);
+        decrypt(&name, &bytes, format, keyring).await
+    }))
+    .buffered(concurrency.max(1))
+    .collect()
+    .await
+}
+
 /// Decrypts a file in one call: parse, recover the data key, decrypt, verify the MAC.
 pub async fn decrypt(name: &str, bytes: &[u8], format: Format, keyring: &Keyring) -> Result<PlainFile, Error> {
     parse(name, bytes, format)?.decrypt(keyring).await
