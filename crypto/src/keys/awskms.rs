@@ -52,6 +52,7 @@ impl std::fmt::Debug for StaticCredentials {
 /// The AWS KMS key source.
 pub struct AwsKms {
     credentials: Option<StaticCredentials>,
+    endpoint: Option<String>,
     timeout: Duration,
     clients: Mutex<HashMap<(String, String, String), aws_sdk_kms::Client>>,
     calls: Arc<AtomicUsize>,
@@ -62,6 +63,7 @@ impl AwsKms {
     pub fn from_env() -> Self {
         AwsKms {
             credentials: None,
+            endpoint: None,
             timeout: DEFAULT_TIMEOUT,
             clients: Mutex::default(),
             calls: Arc::default(),
@@ -74,6 +76,12 @@ impl AwsKms {
             credentials: Some(credentials),
             ..Self::from_env()
         }
+    }
+
+    /// Sends requests to this endpoint (otherwise `AWS_ENDPOINT_URL(_KMS)` or AWS's own).
+    pub fn endpoint(mut self, url: &str) -> Self {
+        self.endpoint = Some(url.to_string());
+        self
     }
 
     /// Bounds each call (default 30 s).
@@ -110,6 +118,9 @@ impl AwsKms {
             .http_client(http)
             .region(aws_config::Region::new(region.to_string()))
             .timeout_config(timeouts);
+        if let Some(url) = &self.endpoint {
+            loader = loader.endpoint_url(url);
+        }
         if let Some(c) = &self.credentials {
             loader = loader.credentials_provider(Credentials::new(
                 c.access_key_id.clone(),
