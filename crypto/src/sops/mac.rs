@@ -84,5 +84,7 @@ mod tests {
             "2026-11-23T16:42:19+02:00"
         );
         assert!(normalize_timestamp("yesterday").is_none());
+        // Found by fuzzing: a multi-byte character where the seconds end must not panic.
+        assert!(normalize_timestamp("2024-01-01T00:00:0éZ").is_none());
     }
 }

@@ -565,6 +565,9 @@ fn scalar_text(v: &Value) -> String {
     }
 }
 
+/// Longest key (in bytes) libyaml writes as a simple `key: value`.
+const MAX_SIMPLE_KEY: usize = 128;
+
 struct Emitter {
     out: String,
     indent: usize,
@@ -696,7 +699,14 @@ impl Emitter {
                     }
                     head.clear();
                     first = false;
-                    self.out.push_str(&inline_string(key));
+                    if key.len() > MAX_SIMPLE_KEY || key.contains('\n') {
+                        // Not a simple key for libyaml: an explicit `? key` / `: value` pair.
+                        self.out.push('?');
+                        self.value_after_indicator(&Value::str(key.as_str()), indent, &[], false);
+                        self.pad(key_col);
+                    } else {
+                        self.out.push_str(&inline_string(key));
+                    }
                     self.out.push(':');
                     self.value_after_indicator(value, indent, &inline, false);
                     inline.clear();
@@ -824,6 +834,26 @@ mod tests {
             "# head\n# inline\na: 1\nb:\n    - x # on x\n    - k: 2\n      z: 3\nc: |\n    line1\n    line2\n"
         );
         assert_eq!(load(out.as_bytes()).unwrap(), docs);
+    }
+
+    #[test]
+    fn long_and_multiline_keys_are_explicit() {
+        let long = "k".repeat(129);
+        for key in [long.as_str(), "a\nb", &format!("a{}b", "\t".repeat(600))] {
+            let mut b = Branch::new();
+            b.push(key, Value::str("v"));
+            let out = emit(&[b.clone()]);
+            assert!(out.starts_with('?'), "{out}");
+            assert_eq!(load(out.as_bytes()).unwrap(), vec![b], "{out}");
+        }
+        assert_eq!(
+            emit(&[{
+                let mut b = Branch::new();
+                b.push("a\nb", Value::str("v"));
+                b
+            }]),
+            "? |-\n    a\n    b\n: v\n"
+        );
     }
 
     #[test]
