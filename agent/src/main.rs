@@ -1,9 +1,20 @@
-//! `sigil-agent`: the in-cluster GitOps agent.
-//!
-//! This release carries the command-line surface only; the render pipeline and the
-//! controllers arrive with their issues. It prints its version and help.
+//! `sigil-agent`: the GitOps agent's command line. `render` builds a directory exactly as the
+//! agent will (SOPS files decrypted and verified as they are read, SealedSecrets unsealed)
+//! and prints the objects, Secret values redacted unless asked.
 
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use sigil_agent::load::{DirTree, Loader};
+use sigil_agent::secrets::{Policy, SealedSecrets, SecretResolver};
+use sigil_agent::{redact, render, secrets};
+use sigil_crypto::keys::Keyring;
+use sigil_crypto::keys::age::AgeKeys;
+use sigil_crypto::keys::awskms::AwsKms;
+use sigil_crypto::keys::vault::VaultTransit;
+use sigil_crypto::sealed::keys::load_private_keys;
 
 /// Sigil's GitOps agent: pulls Git, renders (SOPS and sealed secrets resolved in memory),
 /// and applies with server-side apply.
@@ -16,19 +27,122 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Render a directory as the agent would and print the objects as YAML.
+    Render(RenderArgs),
     /// Print the version.
     Version,
 }
 
-fn main() -> anyhow::Result<()> {
+#[derive(clap::Args)]
+struct RenderArgs {
+    /// The source root (a checkout or any directory).
+    dir: PathBuf,
+    /// The path to render, relative to DIR.
+    #[arg(long, default_value = ".")]
+    path: PathBuf,
+    /// An age identity file for SOPS files (may be repeated).
+    #[arg(long)]
+    age_key_file: Vec<PathBuf>,
+    /// A sealing private key: PEM, or a key Secret/List manifest (may be repeated).
+    #[arg(long)]
+    sealing_key: Vec<PathBuf>,
+    /// Vault address for SOPS transit keys (default: the address recorded in each file).
+    #[arg(long, env = "VAULT_ADDR")]
+    vault_addr: Option<String>,
+    /// A file holding the Vault token (default: VAULT_TOKEN).
+    #[arg(long)]
+    vault_token_file: Option<PathBuf>,
+    /// Refuse plaintext Secret manifests found in the source.
+    #[arg(long)]
+    deny_plaintext_secrets: bool,
+    /// Print Secret values instead of `<redacted sha256:...>`.
+    #[arg(long)]
+    show_secrets: bool,
+}
+
+async fn run_render(a: RenderArgs) -> Result<()> {
+    let mut age = AgeKeys::new();
+    for f in &a.age_key_file {
+        age.add_file(f)?;
+    }
+    let token = match &a.vault_token_file {
+        Some(f) => {
+            let text = zeroize::Zeroizing::new(
+                std::fs::read_to_string(f).with_context(|| format!("{}: cannot read", f.display()))?,
+            );
+            Some(secrecy::SecretString::from(text.trim().to_string()))
+        }
+        None => None,
+    };
+    let keyring = Keyring::new()
+        .with(age)
+        .with(AwsKms::from_env())
+        .with(VaultTransit::new(token).address_override(a.vault_addr.clone()));
+    let mut sealing = Vec::new();
+    for f in &a.sealing_key {
+        let bytes = zeroize::Zeroizing::new(std::fs::read(f).with_context(|| format!("{}: cannot read", f.display()))?);
+        sealing.extend(load_private_keys(&bytes, &f.display().to_string())?);
+    }
+    let resolvers: Vec<Box<dyn SecretResolver>> = vec![Box::new(SealedSecrets::new(sealing))];
+    let tree = DirTree::new(&a.dir)?;
+    let loader = Loader {
+        tree: &tree,
+        keyring: &keyring,
+    };
+    let objects = render::render(&loader, &a.path).await?;
+    let objects = secrets::resolve_all(
+        objects,
+        &resolvers,
+        Policy {
+            deny_plaintext_secrets: a.deny_plaintext_secrets,
+        },
+    )
+    .await?;
+    let shown: Vec<serde_json::Value> = objects
+        .iter()
+        .map(|o| {
+            if a.show_secrets {
+                o.0.clone()
+            } else {
+                redact::redacted(o).0.clone()
+            }
+        })
+        .collect();
+    let text = zeroize::Zeroizing::new(sigil_crds::manifest::to_yaml(&shown));
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Some(Command::Version) => println!("sigil-agent {}", env!("CARGO_PKG_VERSION")),
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SIGIL_LOG").unwrap_or_else(|_| "warn".into()))
+        .init();
+    let result = match cli.command {
+        Some(Command::Version) => {
+            println!("sigil-agent {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Some(Command::Render(a)) => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            Ok(rt) => rt.block_on(run_render(a)),
+            Err(e) => Err(e.into()),
+        },
         None => {
             use clap::CommandFactory;
-            Cli::command().print_help()?;
+            let _ = Cli::command().print_help();
             println!();
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sigil-agent: {e:#}");
+            ExitCode::from(1)
         }
     }
-    Ok(())
 }

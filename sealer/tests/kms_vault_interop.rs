@@ -378,3 +378,87 @@ fn mixed_groups_threshold_two() {
     );
     assert!(err.contains("opened 1 of 3 key groups, 2 needed"), "{err}");
 }
+
+#[test]
+fn kms_role_and_profile_like_sops() {
+    let (Some(s), Some(moto)) = (Sops::find(), servers::moto()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let plain = write(d, "secret.yaml", PLAIN);
+    // A role assumed through STS (moto answers AssumeRole), written as sops writes it: ARN+ROLE.
+    let role = "arn:aws:iam::123456789012:role/sops-decrypter";
+    let with_role = format!("{FIXED_KMS_ARN}+{role}");
+    let enc = ok(
+        &sealer(d, Some(&moto))
+            .args(["encrypt", "--kms", &with_role])
+            .arg(&plain)
+            .output()
+            .unwrap(),
+        "encrypt with role",
+    );
+    let text = String::from_utf8(enc).unwrap();
+    assert!(text.contains(&format!("role: {role}")), "{text}");
+    let f = write(d, "role.yaml", &text);
+    let theirs = ok(
+        &sops(&s, d, Some(&moto), None).arg("-d").arg(&f).output().unwrap(),
+        "sops -d role",
+    );
+    let ours = ok(
+        &sealer(d, Some(&moto)).arg("decrypt").arg(&f).output().unwrap(),
+        "sealer decrypt role",
+    );
+    assert_eq!(ours, theirs);
+    let enc = ok(
+        &sops(&s, d, Some(&moto), None)
+            .args(["-e", "--kms", &with_role])
+            .arg(&plain)
+            .output()
+            .unwrap(),
+        "sops role",
+    );
+    let f = write(d, "sops-role.yaml", &String::from_utf8(enc).unwrap());
+    assert_eq!(
+        ok(
+            &sealer(d, Some(&moto)).arg("decrypt").arg(&f).output().unwrap(),
+            "sealer decrypt sops role"
+        ),
+        theirs
+    );
+
+    // A named profile from the shared config files, recorded as aws_profile.
+    let creds = write(
+        d,
+        "aws-credentials",
+        "[sigil-test]\naws_access_key_id = profilekey\naws_secret_access_key = profilesecret\n",
+    );
+    let config = write(d, "aws-config", "[profile sigil-test]\nregion = us-east-1\n");
+    let profiled = |c: &mut Command| {
+        c.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("AWS_SHARED_CREDENTIALS_FILE", &creds)
+            .env("AWS_CONFIG_FILE", &config);
+    };
+    let mut c = sealer(d, Some(&moto));
+    profiled(&mut c);
+    let enc = ok(
+        &c.args(["encrypt", "--kms", FIXED_KMS_ARN, "--aws-profile", "sigil-test"])
+            .arg(&plain)
+            .output()
+            .unwrap(),
+        "encrypt with profile",
+    );
+    let text = String::from_utf8(enc).unwrap();
+    assert!(text.contains("aws_profile: sigil-test"), "{text}");
+    let f = write(d, "profile.yaml", &text);
+    let mut c = sops(&s, d, Some(&moto), None);
+    profiled(&mut c);
+    assert_eq!(ok(&c.arg("-d").arg(&f).output().unwrap(), "sops -d profile"), theirs);
+    let mut c = sealer(d, Some(&moto));
+    profiled(&mut c);
+    assert_eq!(
+        ok(&c.arg("decrypt").arg(&f).output().unwrap(), "sealer decrypt profile"),
+        theirs
+    );
+}

@@ -1,0 +1,9 @@
+//! Sigil's agent: load (one reader for every file, SOPS decrypted and verified as read),
+//! render (plain YAML/JSON; native Kustomize is on its way), and secrets (resolvers that turn
+//! `SealedSecret`s into `Secret`s). See DESIGN.md's data-flow picture.
+
+pub mod load;
+pub mod object;
+pub mod redact;
+pub mod render;
+pub mod secrets;
