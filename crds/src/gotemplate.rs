@@ -101,6 +101,20 @@ fn tokenize(action: &str) -> Result<Vec<Tok>, TemplateError> {
     Ok(toks)
 }
 
+/// Largest value a template may produce at any step (the Kubernetes Secret size limit), so
+/// a few bytes of template cannot demand gigabytes of memory.
+pub const MAX_VALUE: usize = 1024 * 1024;
+
+fn too_big(f: &str, len: usize) -> Result<(), TemplateError> {
+    if len > MAX_VALUE {
+        return Err(TemplateError::BadArgument(
+            f.into(),
+            format!("result would exceed {MAX_VALUE} bytes"),
+        ));
+    }
+    Ok(())
+}
+
 type Data<'a> = &'a BTreeMap<String, Zeroizing<Vec<u8>>>;
 
 fn lookup(data: Data, key: &str) -> Result<Zeroizing<Vec<u8>>, TemplateError> {
@@ -163,7 +177,11 @@ fn command(
             }
             out
         }
-        "b64enc" => z(B64.encode(&*one(&argv)?)),
+        "b64enc" => {
+            let v = one(&argv)?;
+            too_big(name, v.len().div_ceil(3) * 4)?;
+            z(B64.encode(&*v))
+        }
         "b64dec" => Zeroizing::new(
             B64.decode(&*one(&argv)?)
                 .map_err(|_| TemplateError::BadArgument(name.into(), "value is not base64".into()))?,
@@ -186,6 +204,13 @@ fn command(
         }
         "replace" if argv.len() == 3 => {
             let (a, b, s) = (text(&argv[0], name)?, text(&argv[1], name)?, text(&argv[2], name)?);
+            // An empty pattern matches between every character: size the result first.
+            let hits = if a.is_empty() {
+                s.chars().count() + 1
+            } else {
+                s.matches(a.as_str()).count()
+            };
+            too_big(name, s.len() + hits.saturating_mul(b.len()))?;
             z(s.replace(&a, &b))
         }
         "default" if argv.len() == 2 => {
@@ -240,7 +265,9 @@ fn action(action: &str, data: Data) -> Result<Zeroizing<Vec<u8>>, TemplateError>
     }
     let mut value = None;
     for cmd in toks.split(|t| *t == Tok::Pipe) {
-        value = Some(command(cmd, value, data, action.trim())?);
+        let v = command(cmd, value, data, action.trim())?;
+        too_big("template", v.len())?;
+        value = Some(v);
     }
     value.ok_or_else(|| TemplateError::Unsupported(action.trim().to_string()))
 }
@@ -282,6 +309,7 @@ pub fn render(
             return Err(TemplateError::Unsupported(format!("{{{{{}}}}}", act.trim())));
         }
         out.extend_from_slice(&action(act, data)?);
+        too_big("template", out.len())?;
         rest = after;
     }
     out.extend_from_slice(rest.as_bytes());
@@ -318,6 +346,15 @@ mod tests {
             TemplateError::UnknownKey("missing".into())
         );
         assert_eq!(r("plain").unwrap(), "plain");
+    }
+
+    #[test]
+    fn output_is_bounded() {
+        // Found by fuzzing review: each step doubles the value; it must stop at the limit.
+        let doubling = format!("{{{{ \"x\"{} }}}}", " | replace \"\" \"xx\"".repeat(40));
+        assert!(matches!(r(&doubling).unwrap_err(), TemplateError::BadArgument(..)));
+        let b64 = format!("{{{{ .user{} }}}}", " | b64enc".repeat(120));
+        assert!(matches!(r(&b64).unwrap_err(), TemplateError::BadArgument(..)));
     }
 
     #[test]

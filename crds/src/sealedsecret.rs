@@ -17,6 +17,11 @@ use crate::secret::{Secret, SecretBytes};
 pub const API_VERSION: &str = "bitnami.com/v1alpha1";
 /// Kind of SealedSecrets.
 pub const KIND: &str = "SealedSecret";
+/// Most values one SealedSecret may hold. Each costs an RSA decryption per key tried, and a
+/// YAML alias makes a value a few bytes of input, so this bounds the work one object causes.
+/// Bitnami sets no limit, but etcd's 1.5 MiB object limit does: about 2,200 values sealed to
+/// the default RSA-4096 keys fit in one SealedSecret (about 4,200 tiny ones with 2048-bit keys).
+pub const MAX_VALUES: usize = 4096;
 
 /// The template the unsealed Secret is built from.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -117,6 +122,14 @@ pub enum UnsealError {
     /// The object is not a usable SealedSecret or Secret.
     #[error("{0}")]
     Invalid(String),
+    /// The object holds more sealed values than [`MAX_VALUES`].
+    #[error("`{object}` holds {count} sealed values; at most {MAX_VALUES} are allowed")]
+    TooManyValues {
+        /// `namespace/name`.
+        object: String,
+        /// How many values it holds (or would hold, when sealing).
+        count: usize,
+    },
     /// Sealing failed.
     #[error("sealing value `{key}` failed: {source}")]
     Seal {
@@ -169,6 +182,10 @@ impl SealedSecret {
     ) -> Result<(Secret, BTreeMap<String, String>), UnsealError> {
         let (namespace, name) = at.unwrap_or((&self.metadata.namespace, &self.metadata.name));
         let object = format!("{namespace}/{name}");
+        let count = self.spec.encrypted_data.len();
+        if count > MAX_VALUES {
+            return Err(UnsealError::TooManyValues { object, count });
+        }
         let scope = self.scope();
         let label = scope.label(namespace, name);
         let mut used = BTreeMap::new();
@@ -199,13 +216,22 @@ impl SealedSecret {
             secret = inner;
         } else {
             let mut plain: BTreeMap<String, Zeroizing<Vec<u8>>> = BTreeMap::new();
+            let mut opened: std::collections::HashMap<String, (Zeroizing<Vec<u8>>, String)> = Default::default();
             for (key, value) in &self.spec.encrypted_data {
                 let blob = B64.decode(value.trim()).map_err(|_| UnsealError::Corrupt {
                     key: key.clone(),
                     object: object.clone(),
                     reason: "not base64".into(),
                 })?;
-                let (p, fp) = self.open_value(key, &blob, &label, keys, namespace, name)?;
+                // Identical ciphertexts (e.g. YAML aliases) are opened once: bounded RSA work.
+                let (p, fp) = match opened.get(value.trim()) {
+                    Some(hit) => hit.clone(),
+                    None => {
+                        let r = self.open_value(key, &blob, &label, keys, namespace, name)?;
+                        opened.insert(value.trim().to_string(), r.clone());
+                        r
+                    }
+                };
                 used.insert(key.clone(), fp);
                 plain.insert(key.clone(), p);
             }
@@ -342,8 +368,18 @@ pub fn seal(secret: &Secret, cert: &PublicCert, scope: Scope) -> Result<SealedSe
 
 /// Seals the values of `secret` into an existing SealedSecret, replacing only those keys.
 pub fn merge(ss: &mut SealedSecret, secret: &Secret, cert: &PublicCert) -> Result<(), UnsealError> {
+    let values = secret.values();
+    let added = values
+        .keys()
+        .filter(|k| !ss.spec.encrypted_data.contains_key(*k))
+        .count();
+    let count = ss.spec.encrypted_data.len() + added;
+    if count > MAX_VALUES {
+        let object = format!("{}/{}", ss.metadata.namespace, ss.metadata.name);
+        return Err(UnsealError::TooManyValues { object, count });
+    }
     let label = ss.scope().label(&ss.metadata.namespace, &ss.metadata.name);
-    for (key, value) in secret.values() {
+    for (key, value) in values {
         let blob = sealed::seal(&cert.public, value.expose(), &label).map_err(|source| UnsealError::Seal {
             key: key.clone(),
             source,
@@ -367,4 +403,52 @@ pub fn seal_raw(
             source,
         })?;
     Ok(B64.encode(blob))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_values(n: usize) -> SealedSecret {
+        let mut ss = SealedSecret::from_value(serde_json::json!({
+            "apiVersion": API_VERSION,
+            "kind": KIND,
+            "metadata": {"name": "db", "namespace": "apps"},
+        }))
+        .unwrap();
+        for i in 0..n {
+            ss.spec.encrypted_data.insert(format!("k{i:05}"), "AA==".into());
+        }
+        ss
+    }
+
+    #[test]
+    fn value_count_is_bounded_before_any_rsa_work() {
+        // At the limit the values are tried (with no keys, the first one fails).
+        let err = with_values(MAX_VALUES).unseal(&[], None).unwrap_err();
+        assert!(matches!(err, UnsealError::NoKey { .. }), "{err}");
+        let err = with_values(MAX_VALUES + 1).unseal(&[], None).unwrap_err();
+        assert!(
+            matches!(&err, UnsealError::TooManyValues { object, count } if object == "apps/db" && *count == MAX_VALUES + 1),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn sealing_past_the_bound_is_refused() {
+        let key = SealingKey::generate(2048).unwrap();
+        let cert = PublicCert::parse(&key.self_signed_cert().unwrap(), "cert.pem").unwrap();
+        let mut ss = with_values(MAX_VALUES);
+        let mut secret = Secret::default();
+        secret
+            .data
+            .insert("k00000".into(), SecretBytes::new(b"replaced".to_vec()));
+        merge(&mut ss, &secret, &cert).unwrap();
+        secret.data.insert("one-more".into(), SecretBytes::new(b"v".to_vec()));
+        let err = merge(&mut ss, &secret, &cert).unwrap_err();
+        assert!(
+            matches!(err, UnsealError::TooManyValues { count, .. } if count == MAX_VALUES + 1),
+            "{err}"
+        );
+    }
 }
