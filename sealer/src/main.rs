@@ -6,6 +6,7 @@
 //! them (128: no key could decrypt, 51: MAC mismatch).
 
 mod extract;
+mod io;
 mod keys;
 mod lint;
 mod sealed_cmd;

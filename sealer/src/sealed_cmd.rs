@@ -2,7 +2,6 @@
 //!
 //! Output is kubeseal-compatible `bitnami.com/v1alpha1 SealedSecret`s.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -13,6 +12,8 @@ use sigil_crds::secret::Secret;
 use sigil_crypto::sealed::keys::{self as sealkeys, SealingKey};
 use sigil_crypto::sealed::{PublicCert, Scope};
 use zeroize::Zeroizing;
+
+use crate::io::{read_input, write_in_place, write_stdout};
 
 /// Output formats of sealed objects.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -25,18 +26,6 @@ pub enum Output {
 
 fn parse_scope(s: &str) -> Result<Scope, String> {
     s.parse()
-}
-
-fn read(path: &Path) -> Result<(Zeroizing<Vec<u8>>, String)> {
-    let mut buf = Zeroizing::new(Vec::new());
-    if path == Path::new("-") {
-        std::io::stdin().read_to_end(&mut buf).context("reading stdin")?;
-        Ok((buf, "<stdin>".into()))
-    } else {
-        let name = path.display().to_string();
-        buf.extend(std::fs::read(path).with_context(|| format!("{name}: cannot read"))?);
-        Ok((buf, name))
-    }
 }
 
 async fn http_get(url: &str) -> Result<String> {
@@ -84,14 +73,6 @@ fn render(objects: &[serde_json::Value], out: Output) -> String {
         Output::Yaml => manifest::to_yaml(objects),
         Output::Json => objects.iter().map(manifest::to_json).collect(),
     }
-}
-
-fn write_stdout(text: &str) -> Result<()> {
-    use std::io::Write;
-    let mut o = std::io::stdout().lock();
-    o.write_all(text.as_bytes())?;
-    o.flush()?;
-    Ok(())
 }
 
 /// Documents of a manifest file, with `List`s flattened.
@@ -157,11 +138,11 @@ pub async fn seal(a: SealArgs) -> Result<()> {
         if scope == Scope::Strict && name.is_empty() {
             bail!("--raw with strict scope needs --name");
         }
-        let (value, _) = read(a.from_file.as_deref().unwrap_or(Path::new("-")))?;
+        let (value, _) = read_input(a.from_file.as_deref().unwrap_or(Path::new("-")))?;
         let out = sealedsecret::seal_raw(&value, &cert, scope, &ns, &name)?;
-        return write_stdout(&out);
+        return write_stdout(out.as_bytes());
     }
-    let (bytes, name) = read(&a.file)?;
+    let (bytes, name) = read_input(&a.file)?;
     let objs = objects(&bytes, &name)?;
     let [obj] = objs.as_slice() else {
         bail!("{name}: expected exactly one Secret, found {} objects", objs.len())
@@ -172,7 +153,7 @@ pub async fn seal(a: SealArgs) -> Result<()> {
     let secret: Secret = serde_json::from_value(obj.clone()).map_err(|e| anyhow!("{name}: invalid Secret: {e}"))?;
     drop(objs);
     if let Some(target) = &a.merge_into {
-        let (existing, tname) = read(target)?;
+        let (existing, tname) = read_input(target)?;
         let is_json = existing.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
         let mut docs = objects(&existing, &tname)?;
         let [doc] = docs.as_mut_slice() else {
@@ -182,14 +163,14 @@ pub async fn seal(a: SealArgs) -> Result<()> {
         sealedsecret::merge(&mut ss, &secret, &cert)?;
         let v = serde_json::to_value(&ss)?;
         let text = render(&[v], if is_json { Output::Json } else { Output::Yaml });
-        std::fs::write(target, text).with_context(|| format!("{tname}: cannot write"))?;
+        write_in_place(target, text.as_bytes())?;
         return Ok(());
     }
     let scope = a
         .scope
         .unwrap_or_else(|| Scope::from_annotations(|k| secret.metadata.annotations.get(k).map(String::as_str)));
     let ss = sealedsecret::seal(&secret, &cert, scope).map_err(|e| anyhow!("{name}: {e}"))?;
-    write_stdout(&render(&[serde_json::to_value(&ss)?], a.output))
+    write_stdout(render(&[serde_json::to_value(&ss)?], a.output).as_bytes())
 }
 
 /// Arguments of `sealer unseal`.
@@ -209,7 +190,7 @@ pub struct UnsealArgs {
 /// `sealer unseal`: offline recovery, SealedSecrets in, Secrets out.
 pub async fn unseal(a: UnsealArgs) -> Result<()> {
     let keys = load_keys(&a.recovery_private_key)?;
-    let (bytes, name) = read(&a.file)?;
+    let (bytes, name) = read_input(&a.file)?;
     let mut out = Vec::new();
     for obj in objects(&bytes, &name)? {
         let ss = SealedSecret::from_value(obj).map_err(|e| anyhow!("{name}: {e}"))?;
@@ -220,7 +201,7 @@ pub async fn unseal(a: UnsealArgs) -> Result<()> {
         out.push(serde_json::to_value(&secret)?);
     }
     let text = Zeroizing::new(render(&out, a.output));
-    write_stdout(&text)
+    write_stdout(text.as_bytes())
 }
 
 /// Arguments of `sealer re-encrypt`.
@@ -246,7 +227,7 @@ pub struct ReencryptArgs {
 pub async fn reencrypt(a: ReencryptArgs) -> Result<()> {
     let keys = load_keys(&a.recovery_private_key)?;
     let cert = load_cert(&a.cert).await?;
-    let (bytes, name) = read(&a.file)?;
+    let (bytes, name) = read_input(&a.file)?;
     let is_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
     let mut out = Vec::new();
     for obj in objects(&bytes, &name)? {
@@ -269,9 +250,9 @@ pub async fn reencrypt(a: ReencryptArgs) -> Result<()> {
     let format = a.output.unwrap_or(if is_json { Output::Json } else { Output::Yaml });
     let text = render(&out, format);
     if a.in_place {
-        std::fs::write(&a.file, text).with_context(|| format!("{name}: cannot write"))
+        write_in_place(&a.file, text.as_bytes())
     } else {
-        write_stdout(&text)
+        write_stdout(text.as_bytes())
     }
 }
 
@@ -337,5 +318,5 @@ pub async fn cert(a: CertArgs) -> Result<()> {
     let pem = http_get(&a.url).await?;
     let cert = PublicCert::parse(&pem, &a.url)?;
     eprintln!("sealer: certificate {} (expires {})", cert.fingerprint, cert.not_after);
-    write_stdout(&pem)
+    write_stdout(pem.as_bytes())
 }

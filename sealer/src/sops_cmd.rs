@@ -1,6 +1,5 @@
 //! The SOPS subcommands: decrypt, encrypt, updatekeys, rotate.
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -14,6 +13,7 @@ use sigil_crypto::sops::tree::Value;
 use sigil_crypto::sops::{self, EncryptOptions, ErrorKind, Format};
 use zeroize::Zeroizing;
 
+use crate::io::{read_input, write_in_place, write_stdout};
 use crate::{extract, keys};
 
 /// Exit code for an error, following sops where it has one.
@@ -29,19 +29,6 @@ fn parse_format(s: &str) -> Result<Format, String> {
     s.parse()
 }
 
-/// Reads FILE (or stdin for `-`), returning its bytes and the name used in messages.
-fn read_input(file: &Path) -> Result<(Zeroizing<Vec<u8>>, String)> {
-    let mut buf = Zeroizing::new(Vec::new());
-    if file == Path::new("-") {
-        std::io::stdin().read_to_end(&mut buf).context("reading stdin")?;
-        Ok((buf, "<stdin>".into()))
-    } else {
-        let name = file.display().to_string();
-        let bytes = std::fs::read(file).with_context(|| format!("{name}: cannot read"))?;
-        Ok((Zeroizing::new(bytes), name))
-    }
-}
-
 fn input_format(file: &Path, flag: Option<Format>) -> Format {
     flag.unwrap_or_else(|| {
         if file == Path::new("-") {
@@ -50,29 +37,6 @@ fn input_format(file: &Path, flag: Option<Format>) -> Format {
             Format::from_path(file)
         }
     })
-}
-
-fn write_stdout(bytes: &[u8]) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(bytes).context("writing to stdout")?;
-    out.flush().context("writing to stdout")
-}
-
-/// Replaces `path` with `bytes` (ciphertext only) via a temporary file in the same directory.
-fn write_in_place(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.sealer-tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
-    ));
-    std::fs::write(&tmp, bytes).with_context(|| format!("{}: cannot write", tmp.display()))?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(&tmp, meta.permissions());
-    }
-    std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot replace", path.display()))
 }
 
 /// Arguments of `sealer decrypt`.
