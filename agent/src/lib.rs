@@ -7,3 +7,4 @@ pub mod object;
 pub mod redact;
 pub mod render;
 pub mod secrets;
+pub mod source;

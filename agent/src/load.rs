@@ -62,10 +62,23 @@ impl LoadError {
     }
 }
 
+/// A read-only tree of files: a directory on disk, or a Git commit.
+pub trait FileTree: Send + Sync {
+    /// What to call the tree in messages.
+    fn name(&self) -> &str;
+    /// Whether `rel` exists (inside the root).
+    fn exists(&self, rel: &Path) -> bool;
+    /// Reads a file (bounded in size).
+    fn read(&self, rel: &Path) -> Result<Zeroizing<Vec<u8>>, LoadError>;
+    /// Files under `rel`, recursively, relative to the root, sorted.
+    fn files(&self, rel: &Path) -> Result<Vec<PathBuf>, LoadError>;
+}
+
 /// A directory tree on disk, read-only, with the source-root rules enforced.
 pub struct DirTree {
     root: PathBuf,
     max_file: u64,
+    label: String,
 }
 
 impl DirTree {
@@ -75,9 +88,11 @@ impl DirTree {
             path: root.display().to_string(),
             reason: e.to_string(),
         })?;
+        let label = root.display().to_string();
         Ok(DirTree {
             root,
             max_file: DEFAULT_MAX_FILE,
+            label,
         })
     }
 
@@ -114,7 +129,7 @@ impl DirTree {
     }
 
     /// Reads a file (bounded).
-    pub fn read(&self, rel: &Path) -> Result<Zeroizing<Vec<u8>>, LoadError> {
+    fn read_file(&self, rel: &Path) -> Result<Zeroizing<Vec<u8>>, LoadError> {
         let shown = rel.display().to_string();
         let path = self.resolve(rel)?;
         let meta = std::fs::metadata(&path).map_err(|e| LoadError::Io {
@@ -134,7 +149,7 @@ impl DirTree {
     }
 
     /// Files under `rel` (recursively), relative to the root, sorted.
-    pub fn files(&self, rel: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    fn list(&self, rel: &Path) -> Result<Vec<PathBuf>, LoadError> {
         let dir = self.resolve(rel)?;
         let mut out = Vec::new();
         let mut stack = vec![dir];
@@ -161,10 +176,28 @@ impl DirTree {
     }
 }
 
+impl FileTree for DirTree {
+    fn name(&self) -> &str {
+        &self.label
+    }
+
+    fn exists(&self, rel: &Path) -> bool {
+        self.resolve(rel).is_ok()
+    }
+
+    fn read(&self, rel: &Path) -> Result<Zeroizing<Vec<u8>>, LoadError> {
+        self.read_file(rel)
+    }
+
+    fn files(&self, rel: &Path) -> Result<Vec<PathBuf>, LoadError> {
+        self.list(rel)
+    }
+}
+
 /// Reads files through the tree, decrypting SOPS files with the keyring.
 pub struct Loader<'a> {
     /// The tree.
-    pub tree: &'a DirTree,
+    pub tree: &'a dyn FileTree,
     /// Keys for SOPS files.
     pub keyring: &'a Keyring,
 }

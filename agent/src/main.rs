@@ -7,8 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use sigil_agent::load::{DirTree, Loader};
+use sigil_agent::load::{DirTree, FileTree, Loader};
 use sigil_agent::secrets::{Policy, SealedSecrets, SecretResolver};
+use sigil_agent::source::{self, CommitTree, Credentials, GitRef};
 use sigil_agent::{redact, render, secrets};
 use sigil_crypto::keys::Keyring;
 use sigil_crypto::keys::age::AgeKeys;
@@ -35,8 +36,27 @@ enum Command {
 
 #[derive(clap::Args)]
 struct RenderArgs {
-    /// The source root (a checkout or any directory).
-    dir: PathBuf,
+    /// The source root on disk (or use --git).
+    #[arg(required_unless_present = "git", conflicts_with = "git")]
+    dir: Option<PathBuf>,
+    /// Read the source from this Git repository (path, file://, git://, http(s)://) instead.
+    #[arg(long)]
+    git: Option<String>,
+    /// With --git: a branch, tag or commit (commit > tag > branch when ambiguous).
+    #[arg(long = "ref", requires = "git")]
+    git_ref: Option<String>,
+    /// With --git: a semver range over tags (e.g. ">=1.0.0, <2.0.0").
+    #[arg(long, requires = "git")]
+    semver: Option<String>,
+    /// With --git: where fetched repositories are cached (bare, ciphertext only).
+    #[arg(long, requires = "git")]
+    cache_dir: Option<PathBuf>,
+    /// With --git: HTTPS user name.
+    #[arg(long, requires = "git")]
+    username: Option<String>,
+    /// With --git: a file holding the HTTPS password or token.
+    #[arg(long, requires = "git")]
+    password_file: Option<PathBuf>,
     /// The path to render, relative to DIR.
     #[arg(long, default_value = ".")]
     path: PathBuf,
@@ -84,9 +104,13 @@ async fn run_render(a: RenderArgs) -> Result<()> {
         sealing.extend(load_private_keys(&bytes, &f.display().to_string())?);
     }
     let resolvers: Vec<Box<dyn SecretResolver>> = vec![Box::new(SealedSecrets::new(sealing))];
-    let tree = DirTree::new(&a.dir)?;
+    let tree: Box<dyn FileTree> = match (&a.dir, &a.git) {
+        (Some(dir), _) => Box::new(DirTree::new(dir)?),
+        (None, Some(url)) => Box::new(git_tree(&a, url).await?),
+        (None, None) => anyhow::bail!("give a directory or --git URL"),
+    };
     let loader = Loader {
-        tree: &tree,
+        tree: tree.as_ref(),
         keyring: &keyring,
     };
     let objects = render::render(&loader, &a.path).await?;
@@ -114,6 +138,61 @@ async fn run_render(a: RenderArgs) -> Result<()> {
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(())
+}
+
+/// Fetches `url` and returns the tree of the requested revision.
+async fn git_tree(a: &RenderArgs, url: &str) -> Result<CommitTree> {
+    let cache = a.cache_dir.clone().unwrap_or_else(|| {
+        std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir)
+            .join("sigil-git")
+    });
+    let password = match &a.password_file {
+        Some(f) => Some(secrecy::SecretString::from(
+            std::fs::read_to_string(f)
+                .with_context(|| format!("{}: cannot read", f.display()))?
+                .trim()
+                .to_string(),
+        )),
+        None => None,
+    };
+    let creds = Credentials {
+        username: a.username.clone(),
+        password,
+    };
+    let (url, git_ref, semver) = (url.to_string(), a.git_ref.clone(), a.semver.clone());
+    let tree = tokio::task::spawn_blocking(move || -> Result<CommitTree> {
+        let repo = source::fetch(&url, &cache, &creds)?;
+        let mut r = GitRef {
+            semver,
+            ..Default::default()
+        };
+        if let Some(name) = git_ref {
+            let looks_like_sha = name.len() >= 7 && name.len() <= 40 && name.chars().all(|c| c.is_ascii_hexdigit());
+            if looks_like_sha {
+                r.commit = Some(name);
+            } else if repo.find_reference(format!("refs/tags/{name}").as_str()).is_ok() {
+                r.tag = Some(name);
+            } else {
+                r.branch = Some(name);
+            }
+        } else if r.semver.is_none() {
+            r.branch = Some(
+                repo.head_name()
+                    .ok()
+                    .flatten()
+                    .map(|n| n.shorten().to_string())
+                    .unwrap_or_else(|| "main".into()),
+            );
+        }
+        let rev = source::resolve(&repo, &url, &r)?;
+        tracing::info!(revision = %rev.name, "resolved");
+        eprintln!("sigil-agent: rendering {url} at {}", rev.name);
+        Ok(CommitTree::new(repo, rev.commit)?)
+    })
+    .await??;
+    Ok(tree)
 }
 
 fn main() -> ExitCode {

@@ -25,7 +25,7 @@ pub enum RenderError {
 /// SOPS-encrypted file.
 pub async fn render(loader: &Loader<'_>, path: &Path) -> Result<Vec<(Object, bool)>, RenderError> {
     for k in KUSTOMIZATION_FILES {
-        if loader.tree.resolve(&path.join(k)).is_ok() {
+        if loader.tree.exists(&path.join(k)) {
             return Err(RenderError::KustomizeUnsupported(path.join(k).display().to_string()));
         }
     }

@@ -1,0 +1,254 @@
+//! `sigil-agent render --git`: real repositories made with the `git` CLI, served from the
+//! file system, by `git daemon`, and by `git http-backend` behind a loopback HTTP server with
+//! basic auth. Servers bind 127.0.0.1 on free ports and are killed by PID at the end.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use sigil_tests::{ok, python, servers::free_port};
+
+struct Kill(Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.email=t@example.invalid",
+            "-c",
+            "user.name=test",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn commit_file(repo: &Path, rel: &str, name: &str, msg: &str) {
+    let p = repo.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(
+        &p,
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n"),
+    )
+    .unwrap();
+    git(repo, &["add", "."]);
+    git(repo, &["commit", "-qm", msg]);
+}
+
+/// A repository with two commits on main (tags v1.0.0, v1.1.0) and a branch `next`.
+fn make_repo(root: &Path) -> PathBuf {
+    let repo = root.join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q"]);
+    commit_file(&repo, "apps/one.yaml", "one", "one");
+    git(&repo, &["tag", "v1.0.0"]);
+    commit_file(&repo, "apps/two.yaml", "two", "two");
+    git(&repo, &["tag", "-a", "v1.1.0", "-m", "annotated"]);
+    git(&repo, &["checkout", "-q", "-b", "next"]);
+    commit_file(&repo, "apps/three.yaml", "three", "three");
+    git(&repo, &["checkout", "-q", "main"]);
+    repo
+}
+
+fn render(url: &str, cache: &Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sigil-agent"))
+        .args(["render", "--git", url, "--cache-dir"])
+        .arg(cache)
+        .args(["--path", "apps"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn names(out: &Output) -> Vec<String> {
+    let text = String::from_utf8(ok(out, "render")).unwrap();
+    sigil_crds::manifest::load(text.as_bytes())
+        .unwrap()
+        .iter()
+        .map(|o| o["metadata"]["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn rev(repo: &Path, r: &str) -> String {
+    let out = Command::new("git")
+        .current_dir(repo)
+        .args(["rev-parse", r])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn local_and_file_urls_resolve_refs_like_flux() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = make_repo(dir.path());
+    let cache = dir.path().join("cache");
+    for url in [repo.display().to_string(), format!("file://{}", repo.display())] {
+        assert_eq!(names(&render(&url, &cache, &["--ref", "main"])), ["one", "two"]);
+        assert_eq!(
+            names(&render(&url, &cache, &["--ref", "next"])),
+            ["one", "three", "two"]
+        );
+        assert_eq!(names(&render(&url, &cache, &["--ref", "v1.0.0"])), ["one"]);
+        assert_eq!(names(&render(&url, &cache, &["--semver", ">=1.0.0, <1.1.0"])), ["one"]);
+        assert_eq!(names(&render(&url, &cache, &["--semver", "^1"])), ["one", "two"]);
+        let first = rev(&repo, "v1.0.0^{commit}");
+        let out = render(&url, &cache, &["--ref", &first[..10]]);
+        assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("sha1:{first}")));
+        assert_eq!(names(&out), ["one"]);
+    }
+    // A new commit arrives through an incremental fetch into the same cache.
+    commit_file(&repo, "apps/four.yaml", "four", "four");
+    let out = render(&repo.display().to_string(), &cache, &["--ref", "main"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("main@sha1:{}", rev(&repo, "main"))));
+    assert_eq!(names(&out), ["four", "one", "two"]);
+    // Unknown refs and ranges are clear errors.
+    let out = render(&repo.display().to_string(), &cache, &["--semver", ">=9"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no tag matches semver range"));
+    let out = render(&repo.display().to_string(), &cache, &["--ref", "nope"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refs/heads/nope not found"));
+    // No work tree is written: the cache holds a bare repository only.
+    for e in std::fs::read_dir(&cache).unwrap() {
+        let d = e.unwrap().path();
+        assert!(d.join("HEAD").is_file() && !d.join("apps").exists());
+    }
+}
+
+#[test]
+fn git_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    make_repo(dir.path());
+    let port = free_port();
+    // Run git-daemon itself (not the `git daemon` wrapper, whose child would outlive a kill).
+    let exec_path = Command::new("git").arg("--exec-path").output().unwrap();
+    let daemon = PathBuf::from(String::from_utf8(exec_path.stdout).unwrap().trim()).join("git-daemon");
+    let child = Command::new(daemon)
+        .args(["--reuseaddr", "--export-all", "--listen=127.0.0.1"])
+        .arg(format!("--port={port}"))
+        .arg(format!("--base-path={}", dir.path().display()))
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let Ok(child) = child else {
+        eprintln!("SKIPPED: git daemon is not available");
+        return;
+    };
+    let _daemon = Kill(child);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "git daemon did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let url = format!("git://127.0.0.1:{port}/repo");
+    assert_eq!(
+        names(&render(&url, &dir.path().join("cache"), &["--ref", "v1.1.0"])),
+        ["one", "two"]
+    );
+}
+
+/// `git http-backend` behind a tiny HTTP server that demands basic auth `user:s3cret`.
+const HTTP_SERVER: &str = r#"
+import base64, http.server, os, subprocess, sys
+root, need_auth = sys.argv[1], sys.argv[2] == "auth"
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def handle_one(self, body):
+        auth = self.headers.get("Authorization", "")
+        if need_auth and auth != "Basic " + base64.b64encode(b"user:s3cret").decode():
+            self.send_response(401); self.send_header("WWW-Authenticate", 'Basic realm="git"'); self.send_header("Content-Length", "0"); self.end_headers(); return
+        path, _, query = self.path.partition("?")
+        env = dict(os.environ, GIT_PROJECT_ROOT=root, GIT_HTTP_EXPORT_ALL="1", PATH_INFO=path, QUERY_STRING=query,
+                   REQUEST_METHOD=self.command, CONTENT_TYPE=self.headers.get("Content-Type", ""), CONTENT_LENGTH=str(len(body)),
+                   REMOTE_USER="user", GIT_PROTOCOL=self.headers.get("Git-Protocol", ""))
+        out = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True).stdout
+        head, _, payload = out.partition(b"\r\n\r\n")
+        status = 200
+        headers = []
+        for line in head.decode().split("\r\n"):
+            k, _, v = line.partition(": ")
+            if k.lower() == "status": status = int(v.split()[0])
+            elif k: headers.append((k, v))
+        self.send_response(status)
+        for k, v in headers: self.send_header(k, v)
+        self.send_header("Content-Length", str(len(payload))); self.end_headers(); self.wfile.write(payload)
+    def do_GET(self): self.handle_one(b"")
+    def do_POST(self): self.handle_one(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+"#;
+
+fn http_server(root: &Path, mode: &str) -> Option<(Kill, String)> {
+    let py = python()?;
+    let mut child = Command::new(py)
+        .arg("-c")
+        .arg(HTTP_SERVER)
+        .arg(root)
+        .arg(mode)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    Some((Kill(child), format!("http://127.0.0.1:{}/repo", line.trim())))
+}
+
+#[test]
+fn smart_http_and_its_auth_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    make_repo(dir.path());
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "s3cret-Canary-pw\n").unwrap();
+    // Anonymous smart HTTP.
+    let Some((_open, url)) = http_server(dir.path(), "open") else {
+        return;
+    };
+    assert_eq!(
+        names(&render(&url, &dir.path().join("c1"), &["--ref", "main"])),
+        ["one", "two"]
+    );
+    // A server that wants credentials: none given is a clear error; given over plain http,
+    // they are refused rather than sent in clear text (HTTPS carries them).
+    let Some((_auth, url)) = http_server(dir.path(), "auth") else {
+        return;
+    };
+    let out = render(&url, &dir.path().join("c2"), &["--ref", "main"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains(&format!("fetching {url}")) && err.contains("credentials"),
+        "{err}"
+    );
+    let out = render(
+        &url,
+        &dir.path().join("c3"),
+        &[
+            "--ref",
+            "main",
+            "--username",
+            "user",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("clear text"), "{err}");
+    assert!(!err.contains("s3cret-Canary-pw"), "{err}");
+}
