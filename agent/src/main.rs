@@ -29,7 +29,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Render a directory as the agent would and print the objects as YAML.
-    Render(RenderArgs),
+    Render(Box<RenderArgs>),
     /// Print the version.
     Version,
 }
@@ -207,7 +207,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Some(Command::Render(a)) => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-            Ok(rt) => rt.block_on(run_render(a)),
+            Ok(rt) => rt.block_on(run_render(*a)),
             Err(e) => Err(e.into()),
         },
         None => {
