@@ -214,32 +214,33 @@ impl Loader<'_> {
     pub async fn read(&self, rel: &Path) -> Result<Zeroizing<Vec<u8>>, LoadError> {
         let bytes = self.tree.read(rel)?;
         let format = Format::from_path(rel);
-        if sops::is_encrypted(&bytes, format) {
-            let plain = sops::decrypt(&rel.display().to_string(), &bytes, format, self.keyring).await?;
-            return Ok(plain.emit(format)?);
+        // Anything that does not parse as an encrypted file is read as it is.
+        match sops::parse_or_plain(&rel.display().to_string(), &bytes, format) {
+            Ok(sops::Parsed::Encrypted(file)) => Ok(file.decrypt(self.keyring).await?.emit(format)?),
+            _ => Ok(bytes),
         }
-        Ok(bytes)
     }
 
     /// The Kubernetes objects in a YAML or JSON file, and whether the file was SOPS-encrypted.
+    /// Each file is parsed once; SOPS metadata decides whether it is decrypted first.
     pub async fn objects(&self, rel: &Path) -> Result<(Vec<Object>, bool), LoadError> {
         let name = rel.display().to_string();
         let bytes = self.tree.read(rel)?;
-        // YAML covers JSON too; SOPS metadata decides whether it must be decrypted first.
         let format = if rel.extension().is_some_and(|e| e == "json") {
             Format::Json
         } else {
             Format::Yaml
         };
-        let encrypted = sops::is_encrypted(&bytes, format);
-        let docs = if encrypted {
-            let plain = sops::decrypt(&name, &bytes, format, self.keyring).await?;
-            plain.docs.clone()
-        } else {
-            sigil_crypto::sops::format::yaml::load(&bytes).map_err(|reason| LoadError::Parse {
-                path: name.clone(),
-                reason,
-            })?
+        let (docs, encrypted) = match sops::parse_or_plain(&name, &bytes, format) {
+            Ok(sops::Parsed::Encrypted(file)) => (file.decrypt(self.keyring).await?.docs.clone(), true),
+            Ok(sops::Parsed::Plain(docs)) => (docs, false),
+            Err(sops::Error {
+                kind: sops::ErrorKind::Parse { reason, .. },
+                ..
+            }) => {
+                return Err(LoadError::Parse { path: name, reason });
+            }
+            Err(e) => return Err(e.into()),
         };
         Ok((docs.iter().filter_map(branch_to_object).collect(), encrypted))
     }

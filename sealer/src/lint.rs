@@ -225,7 +225,7 @@ pub fn lint(root: &Path, exclude: &[PathBuf]) -> Vec<Finding> {
         if format == Format::Yaml || format == Format::Json {
             plaintext_secrets(&file, text, &docs, &mut out);
         }
-        if sigil_crypto::sops::is_encrypted(&bytes, format) {
+        if sigil_crypto::sops::carries_metadata(&docs, format) {
             continue;
         }
         let dir = path.parent().unwrap_or(Path::new("."));

@@ -217,27 +217,54 @@ impl std::fmt::Debug for PlainFile {
     }
 }
 
+/// A file as read: SOPS-encrypted, or plain documents.
+#[derive(Debug)]
+pub enum Parsed {
+    /// It carries SOPS metadata.
+    Encrypted(Box<EncryptedFile>),
+    /// It does not; these are its documents.
+    Plain(Vec<Branch>),
+}
+
+/// Parses a file once and tells whether it is SOPS-encrypted. A file without a metadata block
+/// is plain; a malformed block is an error.
+pub fn parse_or_plain(name: &str, bytes: &[u8], format: Format) -> Result<Parsed, Error> {
+    let docs = format
+        .load_encrypted(bytes)
+        .map_err(|reason| Error::new(name, ErrorKind::Parse { format, reason }))?;
+    let mut without_meta = docs.clone();
+    let meta = match format.extract_metadata(&mut without_meta) {
+        Ok(meta) => meta,
+        Err(MetadataError::NotFound) => return Ok(Parsed::Plain(docs)),
+        Err(e) => return Err(Error::new(name, e)),
+    };
+    let metadata = Metadata::from_branch(&meta).map_err(|e| Error::new(name, e))?;
+    Ok(Parsed::Encrypted(Box::new(EncryptedFile {
+        name: name.to_string(),
+        format,
+        docs: without_meta,
+        metadata,
+    })))
+}
+
+/// Whether already-parsed documents carry SOPS metadata.
+pub fn carries_metadata(docs: &[Branch], format: Format) -> bool {
+    format.extract_metadata(&mut docs.to_vec()).is_ok()
+}
+
 /// Whether bytes in `format` carry SOPS metadata (a cheap check, no decryption).
 pub fn is_encrypted(bytes: &[u8], format: Format) -> bool {
-    match format.load_encrypted(bytes) {
-        Ok(mut docs) => format.extract_metadata(&mut docs).is_ok(),
-        Err(_) => false,
-    }
+    format
+        .load_encrypted(bytes)
+        .is_ok_and(|docs| carries_metadata(&docs, format))
 }
 
 /// Parses an encrypted file.
 pub fn parse(name: &str, bytes: &[u8], format: Format) -> Result<EncryptedFile, Error> {
-    let mut docs = format
-        .load_encrypted(bytes)
-        .map_err(|reason| Error::new(name, ErrorKind::Parse { format, reason }))?;
-    let meta = format.extract_metadata(&mut docs).map_err(|e| Error::new(name, e))?;
-    let metadata = Metadata::from_branch(&meta).map_err(|e| Error::new(name, e))?;
-    Ok(EncryptedFile {
-        name: name.to_string(),
-        format,
-        docs,
-        metadata,
-    })
+    match parse_or_plain(name, bytes, format)? {
+        Parsed::Encrypted(file) => Ok(*file),
+        Parsed::Plain(_) => Err(Error::new(name, MetadataError::NotFound)),
+    }
 }
 
 /// The order sops tries the keys of a group: age, then PGP, then the rest as listed.

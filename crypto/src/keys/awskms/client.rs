@@ -91,6 +91,19 @@ impl AwsKms {
         self.calls.clone()
     }
 
+    /// Runs one KMS call: counted, bounded by the timeout, errors named after `key`.
+    async fn bounded<T, E: ProvideErrorMetadata, R>(
+        &self,
+        key: &MasterKey,
+        call: impl std::future::Future<Output = Result<T, SdkError<E, R>>>,
+    ) -> Result<T, KeyError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        tokio::time::timeout(self.timeout, call)
+            .await
+            .map_err(|_| KeyError::new(PROVIDER, key, "timed out"))?
+            .map_err(|e| KeyError::new(PROVIDER, key, describe(&e)))
+    }
+
     async fn client(&self, key: &MasterKey) -> Result<aws_sdk_kms::Client, KeyError> {
         let arn = key.get("arn");
         let region = region_of(arn).ok_or_else(|| KeyError::new(PROVIDER, key, "not a valid KMS key or alias ARN"))?;
@@ -218,17 +231,13 @@ impl KeySource for AwsKms {
             .decode(key.enc().trim())
             .map_err(|_| KeyError::new(PROVIDER, key, "enc is not base64"))?;
         let client = self.client(key).await?;
-        self.calls.fetch_add(1, Ordering::Relaxed);
         let call = client
             .decrypt()
             .key_id(key.get("arn"))
             .ciphertext_blob(Blob::new(blob))
             .set_encryption_context(context_of(key))
             .send();
-        let out = tokio::time::timeout(self.timeout, call)
-            .await
-            .map_err(|_| KeyError::new(PROVIDER, key, "timed out"))?
-            .map_err(|e| KeyError::new(PROVIDER, key, describe(&e)))?;
+        let out = self.bounded(key, call).await?;
         let plain = out
             .plaintext
             .ok_or_else(|| KeyError::new(PROVIDER, key, "KMS returned no plaintext"))?;
@@ -237,17 +246,13 @@ impl KeySource for AwsKms {
 
     async fn wrap(&self, key: &MasterKey, data_key: &[u8]) -> Result<String, KeyError> {
         let client = self.client(key).await?;
-        self.calls.fetch_add(1, Ordering::Relaxed);
         let call = client
             .encrypt()
             .key_id(key.get("arn"))
             .plaintext(Blob::new(data_key.to_vec()))
             .set_encryption_context(context_of(key))
             .send();
-        let out = tokio::time::timeout(self.timeout, call)
-            .await
-            .map_err(|_| KeyError::new(PROVIDER, key, "timed out"))?
-            .map_err(|e| KeyError::new(PROVIDER, key, describe(&e)))?;
+        let out = self.bounded(key, call).await?;
         let blob = out
             .ciphertext_blob
             .ok_or_else(|| KeyError::new(PROVIDER, key, "KMS returned no ciphertext"))?;
