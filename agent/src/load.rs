@@ -68,6 +68,8 @@ pub trait FileTree: Send + Sync {
     fn name(&self) -> &str;
     /// Whether `rel` exists (inside the root).
     fn exists(&self, rel: &Path) -> bool;
+    /// Whether `rel` is a directory (inside the root).
+    fn is_dir(&self, rel: &Path) -> bool;
     /// Reads a file (bounded in size).
     fn read(&self, rel: &Path) -> Result<Zeroizing<Vec<u8>>, LoadError>;
     /// Files under `rel`, recursively, relative to the root, sorted.
@@ -185,6 +187,10 @@ impl FileTree for DirTree {
         self.resolve(rel).is_ok()
     }
 
+    fn is_dir(&self, rel: &Path) -> bool {
+        self.resolve(rel).is_ok_and(|p| p.is_dir())
+    }
+
     fn read(&self, rel: &Path) -> Result<Zeroizing<Vec<u8>>, LoadError> {
         self.read_file(rel)
     }
@@ -212,12 +218,17 @@ fn branch_to_object(b: &Branch) -> Option<Object> {
 impl Loader<'_> {
     /// The plaintext of a file (any format): decrypted and verified when SOPS-encrypted.
     pub async fn read(&self, rel: &Path) -> Result<Zeroizing<Vec<u8>>, LoadError> {
+        Ok(self.read_tracked(rel).await?.0)
+    }
+
+    /// The plaintext of a file, and whether it was SOPS-encrypted.
+    pub async fn read_tracked(&self, rel: &Path) -> Result<(Zeroizing<Vec<u8>>, bool), LoadError> {
         let bytes = self.tree.read(rel)?;
         let format = Format::from_path(rel);
         // Anything that does not parse as an encrypted file is read as it is.
         match sops::parse_or_plain(&rel.display().to_string(), &bytes, format) {
-            Ok(sops::Parsed::Encrypted(file)) => Ok(file.decrypt(self.keyring).await?.emit(format)?),
-            _ => Ok(bytes),
+            Ok(sops::Parsed::Encrypted(file)) => Ok((file.decrypt(self.keyring).await?.emit(format)?, true)),
+            _ => Ok((bytes, false)),
         }
     }
 

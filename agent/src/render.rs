@@ -1,13 +1,13 @@
-//! Rendering a path into objects. Without a kustomization, every `*.yaml`, `*.yml` and
-//! `*.json` under the path (recursively, in path order) is read through the loader.
+//! Rendering a path into objects: a native Kustomize build when the path holds a
+//! kustomization; otherwise every `*.yaml`, `*.yml` and `*.json` under the path
+//! (recursively, in path order) read through the loader.
 
 use std::path::Path;
 
 use crate::load::{LoadError, Loader};
 use crate::object::Object;
 
-/// File names kustomize recognises as a kustomization.
-pub const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+use crate::kustomize::{KustomizeError, Kustomizer, Options};
 
 /// Why a render failed. The whole render fails: nothing of it is applied.
 #[derive(Debug, thiserror::Error)]
@@ -16,18 +16,33 @@ pub enum RenderError {
     /// A file could not be loaded (decryption and MAC failures included).
     #[error(transparent)]
     Load(#[from] LoadError),
-    /// The path holds a kustomization, which this build does not render yet.
-    #[error("{0}: Kustomize builds are not supported by this version of sigil-agent yet (plain YAML directories are)")]
-    KustomizeUnsupported(String),
+    /// The Kustomize build failed.
+    #[error("kustomize build of {path}: {source}")]
+    Kustomize {
+        /// The kustomization directory.
+        path: String,
+        /// Why.
+        source: KustomizeError,
+    },
 }
 
 /// Renders `path` (relative to the loader's root): each object, and whether it came from a
 /// SOPS-encrypted file.
 pub async fn render(loader: &Loader<'_>, path: &Path) -> Result<Vec<(Object, bool)>, RenderError> {
-    for k in KUSTOMIZATION_FILES {
-        if loader.tree.exists(&path.join(k)) {
-            return Err(RenderError::KustomizeUnsupported(path.join(k).display().to_string()));
-        }
+    let k = Kustomizer::new(loader, Options::default());
+    if k.has_kustomization(path) {
+        let objects = k.build(path).await.map_err(|source| match source {
+            KustomizeError::Load(e) => RenderError::Load(e),
+            source => RenderError::Kustomize {
+                path: if path.as_os_str().is_empty() {
+                    ".".into()
+                } else {
+                    path.display().to_string()
+                },
+                source,
+            },
+        })?;
+        return Ok(objects);
     }
     let mut out = Vec::new();
     for file in loader.tree.files(path)? {

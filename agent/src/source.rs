@@ -296,6 +296,10 @@ impl FileTree for CommitTree {
         matches!(self.entry(rel, 0), Ok(Some(_)))
     }
 
+    fn is_dir(&self, rel: &Path) -> bool {
+        matches!(self.entry(rel, 0), Ok(Some((mode, _))) if mode.is_tree())
+    }
+
     fn read(&self, rel: &Path) -> Result<Zeroizing<Vec<u8>>, LoadError> {
         let shown = rel.display().to_string();
         let (_, id) = self

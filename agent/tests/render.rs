@@ -246,9 +246,15 @@ fn the_source_root_is_enforced() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // A kustomization is refused clearly (native Kustomize is not in this build yet).
+    // Kustomizations obey the same root, and kustomize's own rule: files only from the
+    // kustomization's directory and below.
     std::fs::remove_file(r.root.join("apps/bomb.yaml")).unwrap();
-    write(&r.root, "kustomization.yaml", "resources: [apps/config.yaml]\n");
+    write(&r.root, "kustomization.yaml", "resources: [../outside.yaml]\n");
     let out = r.render(&[]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Kustomize builds are not supported"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("../outside.yaml: path escapes the source root"), "{err}");
+    write(&r.root, "apps/kustomization.yaml", "resources: [../kustomization.yaml]\n");
+    let out = r.render(&["--path", "apps"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("security; file 'kustomization.yaml' is not in or below 'apps'"), "{err}");
 }

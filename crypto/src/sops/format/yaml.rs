@@ -32,6 +32,8 @@ struct Loader {
     pending: Vec<Comment>,
     anchors: HashMap<usize, (Value, usize)>,
     nodes: usize,
+    /// When set, documents of any shape are collected here instead of `docs`.
+    any: Option<Vec<Value>>,
 }
 
 fn node_count(v: &Value) -> usize {
@@ -71,7 +73,13 @@ impl Loader {
                 None => match v {
                     Value::Str(s) => {
                         if branch.pairs().any(|(k, _)| k == s.as_str()) {
-                            return Err(format!("line {line}: mapping key already defined"));
+                            if self.any.is_none() {
+                                return Err(format!("line {line}: mapping key already defined"));
+                            }
+                            // Lenient (Kubernetes manifests, as go-yaml nodes): the last one wins.
+                            branch
+                                .0
+                                .retain(|i| !matches!(i, Item::Pair { key, .. } if **key == *s.as_str()));
                         }
                         *key = Some(s.to_string());
                         Ok(())
@@ -155,6 +163,11 @@ impl Loader {
 
     fn end_document(&mut self) -> Result<(), String> {
         let root = self.root.take();
+        if let Some(any) = self.any.as_mut() {
+            self.pending.clear();
+            any.push(root.unwrap_or(Value::Null));
+            return Ok(());
+        }
         let mut doc = match root {
             None | Some(Value::Null) => Branch::new(),
             Some(Value::Map(b)) => b,
@@ -318,7 +331,6 @@ fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&granit_parser::Tag>
 
 /// Parses a YAML stream into documents.
 pub fn load(input: &[u8]) -> Result<Vec<Branch>, String> {
-    let text = std::str::from_utf8(input).map_err(|_| "input is not valid UTF-8".to_string())?;
     let mut l = Loader {
         docs: Vec::new(),
         stack: Vec::new(),
@@ -326,73 +338,99 @@ pub fn load(input: &[u8]) -> Result<Vec<Branch>, String> {
         pending: Vec::new(),
         anchors: HashMap::new(),
         nodes: 0,
+        any: None,
     };
-    for next in Parser::new_from_str(text) {
-        let (event, span) = next.map_err(|e| e.to_string())?;
-        let line = span.start.line();
-        match event {
-            Event::StreamStart | Event::StreamEnd => {}
-            Event::DocumentStart(..) => {
-                l.root = None;
-            }
-            Event::DocumentEnd => l.end_document()?,
-            Event::Comment(text, placement) => {
-                let c = Comment {
-                    text: secret(text.into_owned()),
-                    inline: false,
-                };
-                match placement {
-                    Placement::Right => l.right_comment(c),
-                    _ => l.pending.push(c),
-                }
-            }
-            Event::Scalar(value, style, anchor, tag) => {
-                l.before_node(false);
-                let v = scalar_value(&value, style, tag.as_deref())?;
-                if anchor != 0 {
-                    l.anchors.insert(anchor, (v.clone(), 1));
-                }
-                l.add_value(v, line)?;
-            }
-            Event::MappingStart(_, anchor, _) => {
-                l.before_node(true);
-                if matches!(l.stack.last(), Some(Frame::Map { key: None, .. })) {
-                    return Err(format!("line {line}: non-string mapping keys are not supported"));
-                }
-                l.open(Frame::Map {
-                    branch: Branch::new(),
-                    key: None,
-                    anchor,
-                })?;
-            }
-            Event::SequenceStart(_, anchor, _) => {
-                l.before_node(true);
-                if matches!(l.stack.last(), Some(Frame::Map { key: None, .. })) {
-                    return Err(format!("line {line}: non-string mapping keys are not supported"));
-                }
-                l.open(Frame::Seq {
-                    items: Vec::new(),
-                    anchor,
-                })?;
-            }
-            Event::MappingEnd | Event::SequenceEnd => l.close(line)?,
-            Event::Alias(id) => {
-                l.before_node(false);
-                let (v, size) = l
-                    .anchors
-                    .get(&id)
-                    .cloned()
-                    .ok_or_else(|| format!("line {line}: unknown alias"))?;
-                l.nodes += size;
-                if l.nodes > MAX_NODES {
-                    return Err("document too large after alias expansion (node limit reached)".into());
-                }
-                l.add_value(v, line)?;
-            }
-            _ => {}
-        }
-    }
+    l.run(input)?;
     Ok(l.docs)
+}
+
+/// Parses a YAML stream whose documents may be of any shape (mapping, sequence or scalar);
+/// an empty document is `Null`. Comments are dropped.
+pub fn load_any(input: &[u8]) -> Result<Vec<Value>, String> {
+    let mut l = Loader {
+        docs: Vec::new(),
+        stack: Vec::new(),
+        root: None,
+        pending: Vec::new(),
+        anchors: HashMap::new(),
+        nodes: 0,
+        any: Some(Vec::new()),
+    };
+    l.run(input)?;
+    Ok(l.any.unwrap_or_default())
+}
+
+impl Loader {
+    fn run(&mut self, input: &[u8]) -> Result<(), String> {
+        let l = self;
+        let text = std::str::from_utf8(input).map_err(|_| "input is not valid UTF-8".to_string())?;
+        for next in Parser::new_from_str(text) {
+            let (event, span) = next.map_err(|e| e.to_string())?;
+            let line = span.start.line();
+            match event {
+                Event::StreamStart | Event::StreamEnd => {}
+                Event::DocumentStart(..) => {
+                    l.root = None;
+                }
+                Event::DocumentEnd => l.end_document()?,
+                Event::Comment(text, placement) => {
+                    let c = Comment {
+                        text: secret(text.into_owned()),
+                        inline: false,
+                    };
+                    match placement {
+                        Placement::Right => l.right_comment(c),
+                        _ => l.pending.push(c),
+                    }
+                }
+                Event::Scalar(value, style, anchor, tag) => {
+                    l.before_node(false);
+                    let v = scalar_value(&value, style, tag.as_deref())?;
+                    if anchor != 0 {
+                        l.anchors.insert(anchor, (v.clone(), 1));
+                    }
+                    l.add_value(v, line)?;
+                }
+                Event::MappingStart(_, anchor, _) => {
+                    l.before_node(true);
+                    if matches!(l.stack.last(), Some(Frame::Map { key: None, .. })) {
+                        return Err(format!("line {line}: non-string mapping keys are not supported"));
+                    }
+                    l.open(Frame::Map {
+                        branch: Branch::new(),
+                        key: None,
+                        anchor,
+                    })?;
+                }
+                Event::SequenceStart(_, anchor, _) => {
+                    l.before_node(true);
+                    if matches!(l.stack.last(), Some(Frame::Map { key: None, .. })) {
+                        return Err(format!("line {line}: non-string mapping keys are not supported"));
+                    }
+                    l.open(Frame::Seq {
+                        items: Vec::new(),
+                        anchor,
+                    })?;
+                }
+                Event::MappingEnd | Event::SequenceEnd => l.close(line)?,
+                Event::Alias(id) => {
+                    l.before_node(false);
+                    let (v, size) = l
+                        .anchors
+                        .get(&id)
+                        .cloned()
+                        .ok_or_else(|| format!("line {line}: unknown alias"))?;
+                    l.nodes += size;
+                    if l.nodes > MAX_NODES {
+                        return Err("document too large after alias expansion (node limit reached)".into());
+                    }
+                    l.add_value(v, line)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
 }
 
 // ---------------------------------------------------------------- emitting
