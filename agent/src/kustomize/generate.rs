@@ -271,8 +271,10 @@ pub fn hash(r: &Res) -> String {
             return encode(&Sha256::digest(s.as_bytes()));
         }
     }
+    // The map holds copies of Secret data: wiped on drop like every rendered object.
+    let m = crate::object::Object(Value::Object(m));
     let mut s = Zeroizing::new(String::new());
-    go_json(&Value::Object(m), &mut s);
+    go_json(&m.0, &mut s);
     encode(&Sha256::digest(s.as_bytes()))
 }
 

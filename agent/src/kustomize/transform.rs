@@ -1105,7 +1105,7 @@ pub fn fix_name_references(rm: &mut ResMap, config: &Config) -> Result<(), Kusto
         let referrer = snapshot.list[idx].clone();
         let org = referrer.org_id();
         let cands = candidates_for(&snapshot, &referrer);
-        let mut updated = referrer.obj.0.clone();
+        let mut updated = referrer.obj.clone();
         for (target, fss) in &config.name_reference {
             for fs in fss {
                 if !org.gvk.selected_by(&fs.gvk) {
@@ -1133,7 +1133,7 @@ pub fn fix_name_references(rm: &mut ResMap, config: &Config) -> Result<(), Kusto
                     role_ref,
                 };
                 let _ = ctx.path;
-                fieldspec::apply(&mut updated, &fs.segments(), None, &mut |node| {
+                fieldspec::apply(&mut updated.0, &fs.segments(), None, &mut |node| {
                     set_ref(&ctx, &cands, node)
                 })
                 .map_err(|e| {
@@ -1145,7 +1145,7 @@ pub fn fix_name_references(rm: &mut ResMap, config: &Config) -> Result<(), Kusto
                 })?;
             }
         }
-        rm.list[idx].obj.0 = updated;
+        rm.list[idx].obj = updated;
     }
     Ok(())
 }
