@@ -746,7 +746,10 @@ impl Emitter {
                         self.out.push_str(&inline_string(key));
                     }
                     self.out.push(':');
-                    self.value_after_indicator(value, indent, &inline, false);
+                    // go-yaml (sops) nests a seq item's values from the dash column; the
+                    // Kubernetes style nests them from the key column.
+                    let nest = if self.seq_indent == 0 { key_col } else { indent };
+                    self.value_after_indicator(value, nest, &inline, false);
                     inline.clear();
                 }
             }
@@ -837,6 +840,17 @@ pub fn emit_with(docs: &[Branch], layout: Layout) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kube_layout_nests_collections_inside_sequence_items() {
+        let doc = &load(b"c:\n- env:\n  - name: A\n    valueFrom:\n      ref: {k: v}\n  name: web\n").unwrap()[0];
+        let out = emit_with(std::slice::from_ref(doc), Layout::Kube);
+        assert_eq!(
+            out,
+            "---\nc:\n- env:\n  - name: A\n    valueFrom:\n      ref:\n        k: v\n  name: web\n"
+        );
+        assert_eq!(load(out.as_bytes()).unwrap()[0].pairs().count(), 1);
+    }
 
     #[test]
     fn resolves_like_go_yaml() {
