@@ -253,8 +253,15 @@ fn the_source_root_is_enforced() {
     let out = r.render(&[]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("../outside.yaml: path escapes the source root"), "{err}");
-    write(&r.root, "apps/kustomization.yaml", "resources: [../kustomization.yaml]\n");
+    write(
+        &r.root,
+        "apps/kustomization.yaml",
+        "resources: [../kustomization.yaml]\n",
+    );
     let out = r.render(&["--path", "apps"]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("security; file 'kustomization.yaml' is not in or below 'apps'"), "{err}");
+    assert!(
+        err.contains("security; file 'kustomization.yaml' is not in or below 'apps'"),
+        "{err}"
+    );
 }
