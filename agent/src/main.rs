@@ -8,8 +8,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use sigil_agent::load::{DirTree, FileTree, Loader};
+use sigil_agent::secrets::external::ExternalSecrets;
 use sigil_agent::secrets::{Policy, SealedSecrets, SecretResolver};
 use sigil_agent::source::{self, CommitTree, Credentials, GitRef};
+use sigil_agent::vault::VaultKv;
 use sigil_agent::{redact, render, secrets};
 use sigil_crypto::keys::Keyring;
 use sigil_crypto::keys::age::AgeKeys;
@@ -97,13 +99,27 @@ async fn run_render(a: RenderArgs) -> Result<()> {
     let keyring = Keyring::new()
         .with(age)
         .with(AwsKms::from_env())
-        .with(VaultTransit::new(token).address_override(a.vault_addr.clone()));
+        .with(VaultTransit::new(token.clone()).address_override(a.vault_addr.clone()));
     let mut sealing = Vec::new();
     for f in &a.sealing_key {
         let bytes = zeroize::Zeroizing::new(std::fs::read(f).with_context(|| format!("{}: cannot read", f.display()))?);
         sealing.extend(load_private_keys(&bytes, &f.display().to_string())?);
     }
-    let resolvers: Vec<Box<dyn SecretResolver>> = vec![Box::new(SealedSecrets::new(sealing))];
+    // ExternalSecrets: the CLI's token and address (or VAULT_TOKEN/VAULT_ADDR) override the
+    // stores' auth and server when given.
+    let es_token = match &token {
+        Some(t) => Some(t.clone()),
+        None => std::env::var("VAULT_TOKEN")
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| secrecy::SecretString::from(t.trim().to_string())),
+    };
+    let es_addr = a
+        .vault_addr
+        .clone()
+        .or_else(|| std::env::var("VAULT_ADDR").ok().filter(|v| !v.trim().is_empty()));
+    let external = ExternalSecrets::new(std::sync::Arc::new(VaultKv::new()), es_token, es_addr);
+    let resolvers: Vec<Box<dyn SecretResolver>> = vec![Box::new(SealedSecrets::new(sealing)), Box::new(external)];
     let tree: Box<dyn FileTree> = match (&a.dir, &a.git) {
         (Some(dir), _) => Box::new(DirTree::new(dir)?),
         (None, Some(url)) => Box::new(git_tree(&a, url).await?),

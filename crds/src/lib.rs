@@ -1,7 +1,8 @@
 //! Sigil's API types (`sigil.dev/v1alpha1`) and serde types for the foreign kinds Sigil
 //! reads: `bitnami.com/v1alpha1 SealedSecret` (with its unsealing into a `Secret`), and the
-//! core `Secret` itself.
+//! core `Secret` itself, and External Secrets Operator's `ExternalSecret`/`SecretStore` (Vault).
 
+pub mod externalsecret;
 pub mod gotemplate;
 pub mod manifest;
 pub mod meta;

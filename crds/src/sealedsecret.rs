@@ -23,6 +23,70 @@ pub const KIND: &str = "SealedSecret";
 /// the default RSA-4096 keys fit in one SealedSecret (about 4,200 tiny ones with 2048-bit keys).
 pub const MAX_VALUES: usize = 4096;
 
+/// An opened value and the fingerprint of the key that opened it.
+type Opened = (Zeroizing<Vec<u8>>, String);
+
+/// Unsealed values kept in memory by digest of (scope label, ciphertext), so an unchanged
+/// SealedSecret is not opened again (RSA work) on the next render. Values are wiped when
+/// evicted or dropped. Bounded: when full, it is emptied.
+pub struct UnsealCache {
+    entries: std::sync::Mutex<std::collections::HashMap<[u8; 32], Opened>>,
+    capacity: usize,
+    hits: std::sync::atomic::AtomicU64,
+}
+
+impl UnsealCache {
+    /// A cache holding at most `capacity` values.
+    pub fn new(capacity: usize) -> Self {
+        UnsealCache {
+            entries: Default::default(),
+            capacity,
+            hits: Default::default(),
+        }
+    }
+
+    fn digest(label: &[u8], blob: &[u8]) -> [u8; 32] {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update((label.len() as u64).to_be_bytes());
+        h.update(label);
+        h.update(blob);
+        h.finalize().into()
+    }
+
+    fn get(&self, label: &[u8], blob: &[u8]) -> Option<(Zeroizing<Vec<u8>>, String)> {
+        let hit = self.entries.lock().ok()?.get(&Self::digest(label, blob)).cloned();
+        if hit.is_some() {
+            self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        hit
+    }
+
+    fn put(&self, label: &[u8], blob: &[u8], v: &(Zeroizing<Vec<u8>>, String)) {
+        if let Ok(mut e) = self.entries.lock() {
+            if e.len() >= self.capacity {
+                e.clear();
+            }
+            e.insert(Self::digest(label, blob), v.clone());
+        }
+    }
+
+    /// Values served from the cache so far.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Values held.
+    pub fn len(&self) -> usize {
+        self.entries.lock().map(|e| e.len()).unwrap_or(0)
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// The template the unsealed Secret is built from.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SecretTemplate {
@@ -80,7 +144,7 @@ pub struct SealedSecret {
 #[non_exhaustive]
 pub enum UnsealError {
     /// No key opened a value.
-    #[error("no key could open value `{key}` of `{object}` (tried fingerprints {})", .tried.join(", "))]
+    #[error("no key could open value `{key}` of `{object}`: sealed with another key, or for another name/namespace than `{object}` (tried fingerprints {})", .tried.join(", "))]
     NoKey {
         /// The value's key.
         key: String,
@@ -180,6 +244,16 @@ impl SealedSecret {
         keys: &[SealingKey],
         at: Option<(&str, &str)>,
     ) -> Result<(Secret, BTreeMap<String, String>), UnsealError> {
+        self.unseal_cached(keys, at, None)
+    }
+
+    /// [`SealedSecret::unseal`], with values opened before served from `cache`.
+    pub fn unseal_cached(
+        &self,
+        keys: &[SealingKey],
+        at: Option<(&str, &str)>,
+        cache: Option<&UnsealCache>,
+    ) -> Result<(Secret, BTreeMap<String, String>), UnsealError> {
         let (namespace, name) = at.unwrap_or((&self.metadata.namespace, &self.metadata.name));
         let object = format!("{namespace}/{name}");
         let count = self.spec.encrypted_data.len();
@@ -227,7 +301,16 @@ impl SealedSecret {
                 let (p, fp) = match opened.get(value.trim()) {
                     Some(hit) => hit.clone(),
                     None => {
-                        let r = self.open_value(key, &blob, &label, keys, namespace, name)?;
+                        let r = match cache.and_then(|c| c.get(&label, &blob)) {
+                            Some(hit) => hit,
+                            None => {
+                                let r = self.open_value(key, &blob, &label, keys, namespace, name)?;
+                                if let Some(c) = cache {
+                                    c.put(&label, &blob, &r);
+                                }
+                                r
+                            }
+                        };
                         opened.insert(value.trim().to_string(), r.clone());
                         r
                     }

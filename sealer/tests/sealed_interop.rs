@@ -248,7 +248,8 @@ fn errors_are_clear() {
         .unwrap();
     let err = stderr(&out);
     assert!(
-        err.contains("no key could open value `password` of `apps/db-creds` (tried fingerprints SHA256:"),
+        err.contains("no key could open value `password` of `apps/db-creds`: sealed with another key")
+            && err.contains("(tried fingerprints SHA256:"),
         "{err}"
     );
     // Truncated and corrupt ciphertexts.

@@ -15,7 +15,7 @@ pub const FIXED_KMS_ARN: &str = "arn:aws:kms:us-east-1:123456789012:key/11111111
 /// The alias of that key.
 pub const FIXED_KMS_ALIAS_ARN: &str = "arn:aws:kms:us-east-1:123456789012:alias/sops-test";
 /// The dev server's root token.
-pub const BAO_ROOT_TOKEN: &str = "root";
+pub const BAO_ROOT_TOKEN: &str = "sigil-test-root";
 
 /// A free port on 127.0.0.1 (with `port + 1` free too, which bao's cluster listener takes).
 pub fn free_port() -> u16 {

@@ -1,9 +1,13 @@
 //! Secret resolvers: kinds in the render that become `Secret`s (and are not applied
-//! themselves). One trait, one implementation per kind: `SealedSecret` now, `ExternalSecret`
-//! later. A plaintext `Secret` in Git passes unless the policy denies it.
+//! themselves). One trait, one implementation per kind: `SealedSecret` (here) and
+//! `ExternalSecret` (`external`, fetched from Vault/OpenBao). A plaintext `Secret` in Git
+//! passes unless the policy denies it.
+
+#[cfg(feature = "cloud")]
+pub mod external;
 
 use async_trait::async_trait;
-use sigil_crds::sealedsecret::SealedSecret;
+use sigil_crds::sealedsecret::{SealedSecret, UnsealCache};
 use sigil_crypto::sealed::SealingKey;
 
 use crate::object::Object;
@@ -23,6 +27,21 @@ pub enum ResolveError {
     /// The policy refuses plaintext Secrets in Git.
     #[error("{0}: plaintext Secret in Git is denied by policy (seal it or encrypt it with SOPS)")]
     PlaintextDenied(String),
+    /// An ExternalSecret could not be resolved (store, auth, Vault path, property).
+    #[error("{object}: {reason}")]
+    External {
+        /// `ExternalSecret ns/name`.
+        object: String,
+        /// Why (names the store and Vault path, never a value or token).
+        reason: String,
+    },
+}
+
+/// What a resolver may consult besides the object: the whole render (stores, the Secrets
+/// holding store credentials).
+pub struct Context<'a> {
+    /// Every object of the render, before resolution.
+    pub objects: &'a [Object],
 }
 
 /// Turns objects of one kind into the Secret they stand for.
@@ -31,21 +50,31 @@ pub trait SecretResolver: Send + Sync {
     /// Whether this resolver handles `obj`.
     fn handles(&self, obj: &Object) -> bool;
 
-    /// The Secret `obj` stands for.
-    async fn resolve(&self, obj: &Object) -> Result<Object, ResolveError>;
+    /// The Secret `obj` stands for, or `None` when the object is consumed by the resolver
+    /// without becoming anything (e.g. a `SecretStore`).
+    async fn resolve(&self, obj: &Object, ctx: &Context<'_>) -> Result<Option<Object>, ResolveError>;
 }
 
 /// Unseals Bitnami-format SealedSecrets with the cluster's sealing keys (newest first); the
 /// scope is checked against the object's final namespace and name.
 pub struct SealedSecrets {
     keys: Vec<SealingKey>,
+    cache: UnsealCache,
 }
 
 impl SealedSecrets {
-    /// A resolver with these private keys.
+    /// A resolver with these private keys (unsealed values cached for its lifetime).
     pub fn new(mut keys: Vec<SealingKey>) -> Self {
         sigil_crypto::sealed::keys::sort_newest_first(&mut keys);
-        SealedSecrets { keys }
+        SealedSecrets {
+            keys,
+            cache: UnsealCache::new(65_536),
+        }
+    }
+
+    /// Values served from the unsealed-value cache so far.
+    pub fn cache_hits(&self) -> u64 {
+        self.cache.hits()
     }
 }
 
@@ -55,18 +84,20 @@ impl SecretResolver for SealedSecrets {
         obj.kind() == sigil_crds::sealedsecret::KIND && obj.api_version().starts_with("bitnami.com/")
     }
 
-    async fn resolve(&self, obj: &Object) -> Result<Object, ResolveError> {
+    async fn resolve(&self, obj: &Object, _ctx: &Context<'_>) -> Result<Option<Object>, ResolveError> {
         let err = |reason: String| ResolveError::Unseal {
             object: obj.id(),
             reason,
         };
         let ss = SealedSecret::from_value(obj.0.clone()).map_err(|e| err(e.to_string()))?;
-        let (secret, used) = ss.unseal(&self.keys, None).map_err(|e| err(e.to_string()))?;
+        let (secret, used) = ss
+            .unseal_cached(&self.keys, None, Some(&self.cache))
+            .map_err(|e| err(e.to_string()))?;
         for (key, fp) in &used {
             tracing::debug!(object = %obj.id(), key = %key, fingerprint = %fp, "unsealed");
         }
         serde_json::to_value(&secret)
-            .map(Object)
+            .map(|v| Some(Object(v)))
             .map_err(|e| err(e.to_string()))
     }
 }
@@ -85,10 +116,14 @@ pub async fn resolve_all(
     resolvers: &[Box<dyn SecretResolver>],
     policy: Policy,
 ) -> Result<Vec<Object>, ResolveError> {
+    let all: Vec<Object> = objects.iter().map(|(o, _)| o.clone()).collect();
+    let ctx = Context { objects: &all };
     let mut out = Vec::with_capacity(objects.len());
     for (obj, from_sops) in objects {
         if let Some(r) = resolvers.iter().find(|r| r.handles(&obj)) {
-            out.push(r.resolve(&obj).await?);
+            if let Some(secret) = r.resolve(&obj, &ctx).await? {
+                out.push(secret);
+            }
             continue;
         }
         if policy.deny_plaintext_secrets && !from_sops && obj.kind() == "Secret" && obj.api_version() == "v1" {
