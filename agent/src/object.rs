@@ -39,13 +39,18 @@ impl Object {
 
     /// `metadata.name`.
     pub fn name(&self) -> &str {
-        self.0.pointer("/metadata/name").and_then(|v| v.as_str()).unwrap_or("")
+        self.0
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
     }
 
     /// `metadata.namespace`.
     pub fn namespace(&self) -> &str {
         self.0
-            .pointer("/metadata/namespace")
+            .get("metadata")
+            .and_then(|m| m.get("namespace"))
             .and_then(|v| v.as_str())
             .unwrap_or("")
     }

@@ -639,9 +639,8 @@ impl<'a> Kustomizer<'a> {
                 shown(&p)
             )));
         }
-        for res in self.resources_from_file(dir, r).await? {
-            acc.res.append(res)?;
-        }
+        let list = self.resources_from_file(dir, r).await?;
+        acc.res.append_all(ResMap { list })?;
         Ok(())
     }
 

@@ -50,14 +50,25 @@ impl Gvk {
 
     /// Whether kustomize's built-in schema knows this kind to be cluster-scoped.
     pub fn is_cluster_scoped(&self) -> bool {
-        let av = self.api_version();
-        CLUSTER_SCOPED.iter().any(|(a, k)| *a == av && *k == self.kind)
+        CLUSTER_SCOPED
+            .iter()
+            .any(|(a, k)| *k == self.kind && self.api_version_is(a))
+    }
+
+    /// Whether the `apiVersion` is `av` (no allocation).
+    fn api_version_is(&self, av: &str) -> bool {
+        match av.rsplit_once('/') {
+            Some((g, v)) => self.group == g && self.version == v,
+            None => self.group.is_empty() && self.version == av,
+        }
     }
 
     /// Whether the built-in schema knows this type (its lists have known merge keys).
     pub fn is_builtin(&self) -> bool {
-        let av = self.api_version();
-        self.is_cluster_scoped() || NAMESPACED.iter().any(|(a, k)| *a == av && *k == self.kind)
+        self.is_cluster_scoped()
+            || NAMESPACED
+                .iter()
+                .any(|(a, k)| *k == self.kind && self.api_version_is(a))
     }
 
     /// kustomize's `Kind.version.group` rendering, used in messages and sort keys.
@@ -294,6 +305,33 @@ impl Res {
         Gvk::new(self.obj.api_version(), self.obj.kind())
     }
 
+    /// Whether this resource currently has identity `id` (no allocation).
+    pub fn is(&self, id: &ResId) -> bool {
+        if self.obj.kind() != id.gvk.kind || self.obj.name() != id.name {
+            return false;
+        }
+        let av = self.obj.api_version();
+        let (g, v) = av.rsplit_once('/').unwrap_or(("", av));
+        if g != id.gvk.group || v != id.gvk.version {
+            return false;
+        }
+        let ns = self.obj.namespace();
+        ns == id.namespace || {
+            let cluster = id.gvk.is_cluster_scoped();
+            let eff = |n: &str| {
+                if cluster {
+                    ""
+                } else if n.is_empty() {
+                    "default"
+                } else {
+                    n
+                }
+                .to_string()
+            };
+            eff(ns) == eff(&id.namespace)
+        }
+    }
+
     /// Current identity.
     pub fn cur_id(&self) -> ResId {
         ResId {
@@ -365,7 +403,7 @@ pub struct ResMap {
 impl ResMap {
     /// Index of the resource with this current id.
     pub fn find(&self, id: &ResId) -> Option<usize> {
-        self.list.iter().position(|r| r.cur_id().same(id))
+        self.list.iter().position(|r| r.is(id))
     }
 
     /// Appends, refusing a second resource with the same id.
@@ -381,10 +419,22 @@ impl ResMap {
         Ok(())
     }
 
-    /// Appends all of another map.
+    /// Appends all of another map (ids checked through a hash set: linear time).
     pub fn append_all(&mut self, o: ResMap) -> Result<(), KustomizeError> {
+        let key = |r: &Res| {
+            let id = r.cur_id();
+            let ns = id.effective_ns().to_string();
+            (id.gvk, id.name, ns)
+        };
+        let mut seen: std::collections::HashSet<(Gvk, String, String)> = self.list.iter().map(key).collect();
         for r in o.list {
-            self.append(r)?;
+            if !seen.insert(key(&r)) {
+                return Err(KustomizeError::msg(format!(
+                    "may not add resource with an already registered id: {}",
+                    r.cur_id().display()
+                )));
+            }
+            self.list.push(r);
         }
         Ok(())
     }
@@ -491,7 +541,7 @@ pub fn remove_meta(v: &mut Value, field: &str) {
 }
 
 /// kustomize's default ("legacy") output order.
-pub fn legacy_sort(list: &mut [Res]) {
+pub fn legacy_sort(list: &mut Vec<Res>) {
     const FIRST: &[&str] = &[
         "Namespace",
         "ResourceQuota",
@@ -521,7 +571,7 @@ pub fn legacy_sort(list: &mut [Res]) {
 }
 
 /// Sorts by the kind priority lists given, then type, namespace and name.
-pub fn sort_with<S: AsRef<str>>(list: &mut [Res], first: &[S], last: &[S]) {
+pub fn sort_with<S: AsRef<str>>(list: &mut Vec<Res>, first: &[S], last: &[S]) {
     let rank = |k: &str| -> i64 {
         if let Some(i) = first.iter().position(|f| f.as_ref() == k) {
             return i as i64 - first.len() as i64;
@@ -531,30 +581,39 @@ pub fn sort_with<S: AsRef<str>>(list: &mut [Res], first: &[S], last: &[S]) {
         }
         0
     };
-    list.sort_by(|a, b| {
-        let (ia, ib) = (a.cur_id(), b.cur_id());
+    // Keys computed once per resource; the comparison follows kustomize's legacy sorter.
+    let keyed: Vec<(ResId, String, String)> = list
+        .iter()
+        .map(|r| {
+            let id = r.cur_id();
+            let gs = id.gvk.legacy_sort_string();
+            let k = format!(
+                "{}|{}|{}",
+                id.gvk.display(),
+                if id.namespace.is_empty() { "~X" } else { &id.namespace },
+                if id.name.is_empty() { "~N" } else { &id.name }
+            );
+            (id, gs, k)
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..list.len()).collect();
+    order.sort_by(|&a, &b| {
+        let ((ia, sa, ka), (ib, sb, kb)) = (&keyed[a], &keyed[b]);
         if ia.gvk != ib.gvk {
             let (ra, rb) = (rank(&ia.gvk.kind), rank(&ib.gvk.kind));
             if ra != rb {
                 return ra.cmp(&rb);
             }
-            let (sa, sb) = (ia.gvk.legacy_sort_string(), ib.gvk.legacy_sort_string());
             if ia.gvk.kind == "Namespace"
                 && ib.gvk.kind == "Namespace"
                 && (ia.gvk.group.is_empty() || ib.gvk.group.is_empty())
             {
-                return sb.cmp(&sa);
+                return sb.cmp(sa);
             }
-            return sa.cmp(&sb);
+            return sa.cmp(sb);
         }
-        let key = |id: &ResId| {
-            format!(
-                "{}|{}|{}",
-                id.gvk.display(),
-                if id.namespace.is_empty() { "~X" } else { &id.namespace },
-                if id.name.is_empty() { "~N" } else { &id.name }
-            )
-        };
-        key(&ia).cmp(&key(&ib))
+        ka.cmp(kb)
     });
+    let mut taken: Vec<Option<Res>> = std::mem::take(list).into_iter().map(Some).collect();
+    list.extend(order.into_iter().filter_map(|i| taken[i].take()));
 }

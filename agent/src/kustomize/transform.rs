@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+use std::collections::HashMap;
+
 use regex::Regex;
 use serde_json::{Map, Value};
 
@@ -187,8 +189,11 @@ fn set_namespace(
         let mut s = setter;
         fieldspec::apply_all(r.v_mut(), &gvk, &specs, Some(Create::Scalar), &mut s)
             .map_err(|e| e.context("namespace transformation failed"))?;
+    }
+    let mut seen = std::collections::HashSet::new();
+    for r in &rm.list {
         let id = r.cur_id();
-        if rm.list.iter().filter(|x| x.cur_id().same(&id)).count() > 1 {
+        if !seen.insert((id.gvk.clone(), id.name.clone(), id.effective_ns().to_string())) {
             return Err(KustomizeError::msg(format!(
                 "namespace transformation produces ID conflict: {}",
                 id.display()
@@ -198,13 +203,13 @@ fn set_namespace(
     Ok(())
 }
 
-/// Whether an image reference matches an `images` entry name (kustomize's pattern).
-fn image_matches(value: &str, name: &str) -> bool {
+/// kustomize's pattern for the image references an `images` entry name matches (the name is
+/// used as a regular expression, as kustomize does; one that does not compile matches nothing).
+fn image_pattern(name: &str) -> Option<Regex> {
     Regex::new(&format!(
         "^{name}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$"
     ))
-    .map(|re| re.is_match(value))
-    .unwrap_or(false)
+    .ok()
 }
 
 fn split_image(image: &str) -> (String, String, String) {
@@ -244,11 +249,10 @@ fn get_ci<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
     })
 }
 
-fn update_image(node: &mut Value, img: &Value) {
+fn update_image(node: &mut Value, img: &Value, pattern: Option<&Regex>) {
     let Value::String(value) = node else { return };
     let g = |k: &str| get_ci(img, k).and_then(|v| v.as_str()).unwrap_or("").to_string();
-    let name_sel = g("name");
-    if !image_matches(value, &name_sel) {
+    if !pattern.is_some_and(|p| p.is_match(value)) {
         return;
     }
     let (mut name, mut tag, mut digest) = split_image(value);
@@ -278,37 +282,39 @@ fn update_image(node: &mut Value, img: &Value) {
     *value = name;
 }
 
-fn walk_containers(v: &mut Value, img: &Value) {
+fn walk_containers(v: &mut Value, img: &Value, pattern: Option<&Regex>) {
     match v {
         Value::Object(m) => {
             for (k, child) in m.iter_mut() {
-                walk_containers(child, img);
+                walk_containers(child, img, pattern);
                 if (k == "containers" || k == "initContainers")
                     && let Value::Array(items) = child
                 {
                     for it in items {
                         if let Some(image) = it.get_mut("image") {
-                            update_image(image, img);
+                            update_image(image, img, pattern);
                         }
                     }
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|i| walk_containers(i, img)),
+        Value::Array(items) => items.iter_mut().for_each(|i| walk_containers(i, img, pattern)),
         _ => {}
     }
 }
 
 fn images(rm: &mut ResMap, imgs: &[Value], fs: &[FieldSpec]) -> Result<(), KustomizeError> {
     for img in imgs {
+        let name = get_ci(img, "name").and_then(|v| v.as_str()).unwrap_or("");
+        let pattern = image_pattern(name);
         for r in &mut rm.list {
             if r.obj.kind() != "CustomResourceDefinition" {
-                walk_containers(r.v_mut(), img);
+                walk_containers(r.v_mut(), img, pattern.as_ref());
             }
             let gvk = r.gvk();
             fieldspec::apply_all(r.v_mut(), &gvk, fs, None, &mut |node| {
                 if node.is_string() {
-                    update_image(node, img);
+                    update_image(node, img, pattern.as_ref());
                 }
                 Ok(())
             })?;
@@ -601,11 +607,11 @@ fn apply_patch_text(
                     "Multiple Strategic-Merge Patches in one `patches` entry is not allowed to set `patches.target` field: {source}"
                 )));
             }
-            let selected: Vec<ResId> = select(rm, t)?.into_iter().map(|i| rm.list[i].cur_id()).collect();
-            for id in selected {
-                if let Some(i) = rm.find(&id) {
-                    apply_smp(k, rm, i, &docs[0], allow_name, allow_kind)?;
-                }
+            // Highest index first: a patch that deletes its target shifts no other target.
+            let mut selected = select(rm, t)?;
+            selected.sort_unstable();
+            for i in selected.into_iter().rev() {
+                apply_smp(k, rm, i, &docs[0], allow_name, allow_kind)?;
             }
         }
         None => {
@@ -960,30 +966,56 @@ pub(super) fn config_from_crd(_config: &mut Config, _doc: &Value) -> Result<(), 
 
 // ---------------------------------------------------------------- name references
 
-fn candidates_for<'a>(rm: &'a ResMap, referrer: &Res) -> Vec<&'a Res> {
-    let rid = referrer.cur_id();
-    if rid.gvk.is_cluster_scoped() {
-        return rm.list.iter().collect();
-    }
-    let mut rb_ns: Vec<String> = Vec::new();
-    if rid.gvk.kind == "RoleBinding"
-        && let Some(Value::Array(subs)) = referrer.v().get("subjects")
-    {
-        for s in subs {
-            if s.get("kind").and_then(|v| v.as_str()) == Some("ServiceAccount")
-                && let Some(ns) = s.get("namespace").and_then(|v| v.as_str())
-            {
-                rb_ns.push(ns.to_string());
+/// The resources a referrer may refer to, looked up by a name they had (kustomize's
+/// namespace rules applied): an index built once per build keeps this linear.
+struct Pool<'a> {
+    snapshot: &'a ResMap,
+    ids: &'a [ResId],
+    by_name: &'a HashMap<String, Vec<usize>>,
+    referrer: usize,
+    rb_ns: Vec<String>,
+}
+
+impl<'a> Pool<'a> {
+    fn new(snapshot: &'a ResMap, ids: &'a [ResId], by_name: &'a HashMap<String, Vec<usize>>, referrer: usize) -> Self {
+        let mut rb_ns = Vec::new();
+        if ids[referrer].gvk.kind == "RoleBinding"
+            && let Some(Value::Array(subs)) = snapshot.list[referrer].v().get("subjects")
+        {
+            for s in subs {
+                if s.get("kind").and_then(|v| v.as_str()) == Some("ServiceAccount")
+                    && let Some(ns) = s.get("namespace").and_then(|v| v.as_str())
+                {
+                    rb_ns.push(ns.to_string());
+                }
             }
         }
+        Pool {
+            snapshot,
+            ids,
+            by_name,
+            referrer,
+            rb_ns,
+        }
     }
-    rm.list
-        .iter()
-        .filter(|t| {
-            let id = t.cur_id();
-            id.gvk.is_cluster_scoped() || id.ns_equals(&rid) || rb_ns.contains(&id.namespace)
-        })
-        .collect()
+
+    /// Candidates that once had `name`, visible from the referrer.
+    fn named(&self, name: &str) -> Vec<&'a Res> {
+        let rid = &self.ids[self.referrer];
+        let all = rid.gvk.is_cluster_scoped();
+        self.by_name
+            .get(name)
+            .map(|v| {
+                v.iter()
+                    .filter(|&&i| {
+                        let id = &self.ids[i];
+                        all || id.gvk.is_cluster_scoped() || id.ns_equals(rid) || self.rb_ns.contains(&id.namespace)
+                    })
+                    .map(|&i| &self.snapshot.list[i])
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 struct RefCtx<'a> {
@@ -1034,12 +1066,13 @@ fn select_referral<'a>(
     }
 }
 
-fn set_ref(ctx: &RefCtx<'_>, cands: &[&Res], node: &mut Value) -> Result<(), KustomizeError> {
+fn set_ref(ctx: &RefCtx<'_>, pool: &Pool<'_>, node: &mut Value) -> Result<(), KustomizeError> {
     match node {
         Value::Null => Ok(()),
         Value::String(s) => {
             let same = |rs: &[&Res]| rs.iter().all(|r| r.obj.name() == rs[0].obj.name());
-            if let Some(r) = select_referral(ctx, s, cands, &same)? {
+            let cands = pool.named(s);
+            if let Some(r) = select_referral(ctx, s, &cands, &same)? {
                 *s = r.obj.name().to_string();
             }
             Ok(())
@@ -1054,6 +1087,7 @@ fn set_ref(ctx: &RefCtx<'_>, cands: &[&Res], node: &mut Value) -> Result<(), Kus
                     ctx.referrer.cur_id().display()
                 )));
             }
+            let cands = pool.named(&old);
             let filtered: Vec<&Res> = match m.get("namespace").and_then(|v| v.as_str()) {
                 None => cands.to_vec(),
                 Some(ns) => {
@@ -1087,7 +1121,7 @@ fn set_ref(ctx: &RefCtx<'_>, cands: &[&Res], node: &mut Value) -> Result<(), Kus
         Value::Array(items) => {
             for it in items {
                 match it {
-                    Value::String(_) | Value::Object(_) => set_ref(ctx, cands, it)?,
+                    Value::String(_) | Value::Object(_) => set_ref(ctx, pool, it)?,
                     _ => {}
                 }
             }
@@ -1101,16 +1135,32 @@ fn set_ref(ctx: &RefCtx<'_>, cands: &[&Res], node: &mut Value) -> Result<(), Kus
 pub fn fix_name_references(rm: &mut ResMap, config: &Config) -> Result<(), KustomizeError> {
     // Compute every update against a snapshot, then apply: referrers see the final names.
     let snapshot = rm.clone();
+    let ids: Vec<ResId> = snapshot.list.iter().map(Res::cur_id).collect();
+    let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, r) in snapshot.list.iter().enumerate() {
+        let mut names: Vec<&str> = r.prev.iter().map(|p| p.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        for n in names {
+            by_name.entry(n.to_string()).or_default().push(i);
+        }
+    }
     for idx in 0..rm.list.len() {
-        let referrer = snapshot.list[idx].clone();
+        let referrer = &snapshot.list[idx];
         let org = referrer.org_id();
-        let cands = candidates_for(&snapshot, &referrer);
+        let relevant: Vec<(&Gvk, &FieldSpec)> = config
+            .name_reference
+            .iter()
+            .flat_map(|(t, fss)| fss.iter().map(move |fs| (t, fs)))
+            .filter(|(_, fs)| org.gvk.selected_by(&fs.gvk))
+            .collect();
+        if relevant.is_empty() {
+            continue;
+        }
+        let pool = Pool::new(&snapshot, &ids, &by_name, idx);
         let mut updated = referrer.obj.clone();
-        for (target, fss) in &config.name_reference {
-            for fs in fss {
-                if !org.gvk.selected_by(&fs.gvk) {
-                    continue;
-                }
+        for (target, fs) in relevant {
+            {
                 let role_ref = if fs.path.ends_with("roleRef/name") {
                     let rr = referrer.v().get("roleRef");
                     let g = rr.and_then(|r| r.get("apiGroup")).and_then(|v| v.as_str());
@@ -1127,14 +1177,14 @@ pub fn fix_name_references(rm: &mut ResMap, config: &Config) -> Result<(), Kusto
                     None
                 };
                 let ctx = RefCtx {
-                    referrer: &referrer,
+                    referrer,
                     target,
                     path: &fs.path,
                     role_ref,
                 };
                 let _ = ctx.path;
                 fieldspec::apply(&mut updated.0, &fs.segments(), None, &mut |node| {
-                    set_ref(&ctx, &cands, node)
+                    set_ref(&ctx, &pool, node)
                 })
                 .map_err(|e| {
                     e.context(format!(
