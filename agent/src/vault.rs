@@ -194,6 +194,8 @@ struct Token {
 pub struct VaultKv {
     clients: Mutex<HashMap<Option<[u8; 32]>, reqwest::Client>>,
     tokens: Mutex<HashMap<([u8; 32], Endpoint), Token>>,
+    /// One login at a time per credential (concurrent reads wait for it, not log in too).
+    login_locks: Mutex<HashMap<([u8; 32], Endpoint), std::sync::Arc<tokio::sync::Mutex<()>>>>,
     limit: tokio::sync::Semaphore,
     timeout: Duration,
     logins: AtomicU64,
@@ -245,6 +247,7 @@ impl VaultKv {
         VaultKv {
             clients: Mutex::default(),
             tokens: Mutex::default(),
+            login_locks: Mutex::default(),
             limit: tokio::sync::Semaphore::new(DEFAULT_CONCURRENCY),
             timeout: DEFAULT_TIMEOUT,
             logins: AtomicU64::new(0),
@@ -426,6 +429,14 @@ impl VaultKv {
     /// fresh login when it cannot be renewed.
     async fn token(&self, ep: &Endpoint, cred: &Credential) -> Result<SecretString, VaultError> {
         let key = (cred.fingerprint(), ep.clone());
+        let lock = std::sync::Arc::clone(
+            self.login_locks
+                .lock()
+                .expect("login locks")
+                .entry(key.clone())
+                .or_default(),
+        );
+        let _single_flight = lock.lock().await;
         let cached = {
             let tokens = self.tokens.lock().expect("token cache");
             tokens

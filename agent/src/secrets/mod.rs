@@ -102,6 +102,9 @@ impl SecretResolver for SealedSecrets {
     }
 }
 
+/// Objects resolved at once.
+const RESOLVE_CONCURRENCY: usize = 16;
+
 /// What to do with plaintext `Secret` manifests found in Git.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Policy {
@@ -118,23 +121,34 @@ pub async fn resolve_all(
 ) -> Result<Vec<Object>, ResolveError> {
     let all: Vec<Object> = objects.iter().map(|(o, _)| o.clone()).collect();
     let ctx = Context { objects: &all };
-    let mut out = Vec::with_capacity(objects.len());
-    for (obj, from_sops) in objects {
-        if let Some(r) = resolvers.iter().find(|r| r.handles(&obj)) {
-            if let Some(secret) = r.resolve(&obj, &ctx).await? {
-                out.push(secret);
+    // Resolved concurrently (bounded), in order; the first failure fails the render.
+    use futures::StreamExt;
+    let results: Vec<Result<Option<Object>, ResolveError>> = futures::stream::iter(objects)
+        .map(|(obj, from_sops)| {
+            let ctx = &ctx;
+            async move {
+                if let Some(r) = resolvers.iter().find(|r| r.handles(&obj)) {
+                    return r.resolve(&obj, ctx).await;
+                }
+                if policy.deny_plaintext_secrets && !from_sops && obj.kind() == "Secret" && obj.api_version() == "v1" {
+                    let has_values = ["data", "stringData"]
+                        .iter()
+                        .any(|k| obj.0.get(k).and_then(|v| v.as_object()).is_some_and(|m| !m.is_empty()));
+                    if has_values {
+                        return Err(ResolveError::PlaintextDenied(obj.id()));
+                    }
+                }
+                Ok(Some(obj))
             }
-            continue;
+        })
+        .buffered(RESOLVE_CONCURRENCY)
+        .collect()
+        .await;
+    let mut out = Vec::with_capacity(results.len());
+    for r in results {
+        if let Some(o) = r? {
+            out.push(o);
         }
-        if policy.deny_plaintext_secrets && !from_sops && obj.kind() == "Secret" && obj.api_version() == "v1" {
-            let has_values = ["data", "stringData"]
-                .iter()
-                .any(|k| obj.0.get(k).and_then(|v| v.as_object()).is_some_and(|m| !m.is_empty()));
-            if has_values {
-                return Err(ResolveError::PlaintextDenied(obj.id()));
-            }
-        }
-        out.push(obj);
     }
     Ok(out)
 }
