@@ -183,6 +183,9 @@ impl KvPath {
     }
 }
 
+/// (credential fingerprint, endpoint).
+type TokenKey = ([u8; 32], Endpoint);
+
 struct Token {
     token: SecretString,
     expires: Option<Instant>,
@@ -193,9 +196,9 @@ struct Token {
 /// The client. Cheap to share; holds the token and HTTP-client caches.
 pub struct VaultKv {
     clients: Mutex<HashMap<Option<[u8; 32]>, reqwest::Client>>,
-    tokens: Mutex<HashMap<([u8; 32], Endpoint), Token>>,
+    tokens: Mutex<HashMap<TokenKey, Token>>,
     /// One login at a time per credential (concurrent reads wait for it, not log in too).
-    login_locks: Mutex<HashMap<([u8; 32], Endpoint), std::sync::Arc<tokio::sync::Mutex<()>>>>,
+    login_locks: Mutex<HashMap<TokenKey, std::sync::Arc<tokio::sync::Mutex<()>>>>,
     limit: tokio::sync::Semaphore,
     timeout: Duration,
     logins: AtomicU64,
