@@ -32,6 +32,8 @@ struct Cli {
 enum Command {
     /// Render a directory as the agent would and print the objects as YAML.
     Render(Box<RenderArgs>),
+    /// Print Sigil's CRDs (GitSource, Sync) as YAML, as deploy/ ships them.
+    Crds,
     /// Print the version.
     Version,
 }
@@ -211,6 +213,15 @@ async fn git_tree(a: &RenderArgs, url: &str) -> Result<CommitTree> {
     Ok(tree)
 }
 
+fn print_crds() -> Result<()> {
+    let docs: Vec<serde_json::Value> = sigil_crds::sigil::crds()
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<_, _>>()?;
+    print!("{}", sigil_crds::manifest::to_yaml(&docs));
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -222,6 +233,7 @@ fn main() -> ExitCode {
             println!("sigil-agent {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        Some(Command::Crds) => print_crds(),
         Some(Command::Render(a)) => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
             Ok(rt) => rt.block_on(run_render(*a)),
             Err(e) => Err(e.into()),

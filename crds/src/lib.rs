@@ -8,6 +8,8 @@ pub mod manifest;
 pub mod meta;
 pub mod sealedsecret;
 pub mod secret;
+#[cfg(feature = "cluster")]
+pub mod sigil;
 
 /// The API group of Sigil's own resources.
 pub const GROUP: &str = "sigil.dev";
