@@ -1,8 +1,15 @@
-//! Sigil's agent: load (one reader for every file, SOPS decrypted and verified as read),
-//! render (plain YAML/JSON, or a native in-memory Kustomize build), and secrets (resolvers that turn
-//! `SealedSecret`s into `Secret`s). See DESIGN.md's data-flow picture.
+//! Sigil's agent. The render pipeline: `source` (Git through gix), `load` (one reader for
+//! every file, SOPS decrypted and verified as read), `render`/`kustomize` (plain YAML or a
+//! native in-memory Kustomize build), `secrets` (resolvers turning SealedSecrets and
+//! ExternalSecrets into Secrets, with `vault`), `cache`. The reconciler's pure parts:
+//! `apply` (inventory, prune order, stages, drift), `health` (kstatus rules), `conditions`.
+//! See DESIGN.md's data-flow picture.
 
+pub mod apply;
 pub mod cache;
+#[cfg(feature = "cluster")]
+pub mod conditions;
+pub mod health;
 pub mod kustomize;
 pub mod load;
 pub mod object;
