@@ -486,3 +486,27 @@ impl FileTree for CommitTree {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_debug_shows_no_secret() {
+        let c = Credentials {
+            username: Some("u".into()),
+            password: Some(SecretString::from("pw-Canary")),
+            bearer_token: Some(SecretString::from("tok-Canary")),
+            ssh_key: Some(SecretString::from("key-Canary")),
+            known_hosts: Some("h ssh-ed25519 AAAA\n".into()),
+        };
+        let shown = format!(
+            "{:?}",
+            FetchOptions {
+                credentials: c,
+                ..Default::default()
+            }
+        );
+        assert!(!shown.contains("Canary") && shown.contains("<redacted>"), "{shown}");
+    }
+}

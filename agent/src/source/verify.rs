@@ -283,7 +283,8 @@ mod tests {
     #[test]
     fn key_lines_in_both_styles_and_garbage() {
         let mut a = AllowedSigners::new();
-        let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILM+rvN+ot98qgEN796jTiQfZfG1KaT0PtFDJ/XFSqti user@example.com";
+        let key =
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILFJZuGdCRQsCZORb0PUw/G3a9/rPm6oSVSVgCaBEpql user@example.invalid";
         let text = format!("# comment\n\n{key}\nme@example.com namespaces=\"git\" {key}\n");
         assert_eq!(a.add_ssh_keys(&text, "keys").unwrap(), 2);
         let err = a.add_ssh_keys("not a key\n", "bad.pub").unwrap_err().to_string();
