@@ -13,6 +13,8 @@ pub mod health;
 pub mod kustomize;
 pub mod load;
 pub mod object;
+#[cfg(feature = "cloud")]
+pub mod pipeline;
 pub mod redact;
 pub mod render;
 pub mod secrets;

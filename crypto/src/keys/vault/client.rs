@@ -55,13 +55,19 @@ fn normalize(addr: &str) -> String {
 impl VaultTransit {
     /// A source using `token`, or (when `None`) `VAULT_TOKEN` / `~/.vault-token`.
     pub fn new(token: Option<SecretString>) -> Self {
+        Self::new_explicit(token.or_else(default_token))
+    }
+
+    /// A source using only `token` — no `VAULT_TOKEN`, no `~/.vault-token` (the agent: a
+    /// Sync's credentials come from its own namespace only).
+    pub fn new_explicit(token: Option<SecretString>) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(DEFAULT_TIMEOUT)
             .build()
             .expect("the TLS provider is installed");
         VaultTransit {
-            token: token.or_else(default_token),
+            token,
             address_override: None,
             allowlist: None,
             timeout: DEFAULT_TIMEOUT,

@@ -1,0 +1,263 @@
+//! One Sync's render, as the reconciler runs it: keys from the Sync's decryption Secret
+//! (`*.agekey`, `sops.aws-kms`, `sops.vault-token` — Flux's keys), render, secrets resolved,
+//! the result cached by (commit, path, key generation), and a failure mapped to the status
+//! reason it reports (`BuildFailed`, `DecryptionFailed`). Nothing here talks to the cluster.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use secrecy::SecretString;
+use sha2::{Digest, Sha256};
+use sigil_crypto::keys::Keyring;
+use sigil_crypto::keys::age::AgeKeys;
+use sigil_crypto::keys::awskms::AwsKms;
+use sigil_crypto::keys::awskms::StaticCredentials;
+use sigil_crypto::keys::vault::VaultTransit;
+use zeroize::Zeroizing;
+
+use crate::cache::{RenderCache, RenderKey};
+use crate::load::{FileTree, LoadError, Loader};
+use crate::object::Object;
+use crate::render::{self, RenderError};
+use crate::secrets::{self, Policy, ResolveError, SecretResolver};
+
+/// Condition reason: the render failed (kustomize, YAML, paths, policy).
+pub const BUILD_FAILED: &str = "BuildFailed";
+/// Condition reason: a SOPS file, SealedSecret or ExternalSecret could not be opened or fetched.
+pub const DECRYPTION_FAILED: &str = "DecryptionFailed";
+
+/// A failed render: the status reason and a message naming the file or object (never a value).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}: {message}")]
+pub struct Failure {
+    /// `BuildFailed` or `DecryptionFailed`.
+    pub reason: &'static str,
+    /// What failed.
+    pub message: String,
+}
+
+/// Why a decryption Secret cannot be used. Names the key, never its content.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeysError {
+    /// A key's content is unusable.
+    #[error("decryption Secret key {key}: {reason}")]
+    Invalid {
+        /// The Secret's key.
+        key: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What a decryption Secret provides.
+pub struct DecryptionKeys {
+    /// Key sources for SOPS.
+    pub keyring: Keyring,
+    /// `sops.vault-token`, also the default token for ExternalSecrets.
+    pub vault_token: Option<SecretString>,
+    /// Changes whenever the Secret's content changes (for the render cache).
+    pub generation: u64,
+}
+
+fn text(key: &str, v: &[u8]) -> Result<Zeroizing<String>, KeysError> {
+    String::from_utf8(v.to_vec())
+        .map(Zeroizing::new)
+        .map_err(|_| KeysError::Invalid {
+            key: key.into(),
+            reason: "not UTF-8".into(),
+        })
+}
+
+/// Keys from a decryption Secret's data (already base64-decoded). Only the Secret's own
+/// credentials are used: never the agent's ambient AWS chain, `VAULT_TOKEN` or home files.
+pub fn decryption_keys(data: &BTreeMap<String, Zeroizing<Vec<u8>>>) -> Result<DecryptionKeys, KeysError> {
+    let mut h = Sha256::new();
+    for (k, v) in data {
+        h.update((k.len() as u64).to_be_bytes());
+        h.update(k.as_bytes());
+        h.update((v.len() as u64).to_be_bytes());
+        h.update(v.as_slice());
+    }
+    let digest = h.finalize();
+    let generation = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+    let mut age = AgeKeys::new();
+    let mut keyring = Keyring::new();
+    let mut vault_token = None;
+    for (k, v) in data {
+        if k.ends_with(".agekey") {
+            age.add_text(&text(k, v)?, k).map_err(|e| KeysError::Invalid {
+                key: k.clone(),
+                reason: e.to_string(),
+            })?;
+        } else if k == "sops.aws-kms" {
+            let docs = sigil_crds::manifest::load(v).map_err(|_| KeysError::Invalid {
+                key: k.clone(),
+                reason: "not YAML".into(),
+            })?;
+            let doc = Object(docs.into_iter().next().unwrap_or_default());
+            let field = |f: &str| doc.0.get(f).and_then(|x| x.as_str()).map(str::to_string);
+            let (Some(id), Some(secret)) = (field("aws_access_key_id"), field("aws_secret_access_key")) else {
+                return Err(KeysError::Invalid {
+                    key: k.clone(),
+                    reason: "needs aws_access_key_id and aws_secret_access_key".into(),
+                });
+            };
+            keyring = keyring.with(AwsKms::with_credentials(StaticCredentials {
+                access_key_id: id,
+                secret_access_key: SecretString::from(secret),
+                session_token: field("aws_session_token").map(SecretString::from),
+            }));
+        } else if k == "sops.vault-token" {
+            vault_token = Some(SecretString::from(text(k, v)?.trim().to_string()));
+        }
+    }
+    let keyring = keyring.with(age).with(VaultTransit::new_explicit(vault_token.clone()));
+    Ok(DecryptionKeys {
+        keyring,
+        vault_token,
+        generation,
+    })
+}
+
+fn classify_load(e: &LoadError) -> &'static str {
+    if e.is_decryption() {
+        DECRYPTION_FAILED
+    } else {
+        BUILD_FAILED
+    }
+}
+
+fn render_failure(e: RenderError) -> Failure {
+    let reason = match &e {
+        RenderError::Load(l) => classify_load(l),
+        RenderError::Kustomize { source, .. } => match source {
+            crate::kustomize::KustomizeError::Load(l) => classify_load(l),
+            _ => BUILD_FAILED,
+        },
+    };
+    Failure {
+        reason,
+        message: e.to_string(),
+    }
+}
+
+fn resolve_failure(e: ResolveError) -> Failure {
+    let reason = match &e {
+        ResolveError::PlaintextDenied(_) => BUILD_FAILED,
+        _ => DECRYPTION_FAILED,
+    };
+    Failure {
+        reason,
+        message: e.to_string(),
+    }
+}
+
+/// Renders `path` of `tree` with its secrets resolved; a hit in `cache` for
+/// (`commit`, `path`, `generation`) skips everything.
+#[allow(clippy::too_many_arguments)]
+pub async fn render(
+    tree: &dyn FileTree,
+    commit: &str,
+    path: &Path,
+    keyring: &Keyring,
+    generation: u64,
+    resolvers: &[Box<dyn SecretResolver>],
+    policy: Policy,
+    cache: &RenderCache,
+) -> Result<Arc<Vec<Object>>, Failure> {
+    let key = RenderKey {
+        commit: commit.to_string(),
+        path: path.display().to_string(),
+        keys_generation: generation,
+    };
+    if let Some(hit) = cache.get(&key) {
+        return Ok(hit);
+    }
+    let loader = Loader { tree, keyring };
+    let objects = render::render(&loader, path).await.map_err(render_failure)?;
+    let objects = secrets::resolve_all(objects, resolvers, policy)
+        .await
+        .map_err(resolve_failure)?;
+    Ok(cache.insert(key, objects))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::DirTree;
+
+    #[test]
+    fn keys_from_a_flux_style_secret() {
+        let (identity, _) = sigil_crypto::keys::age::generate();
+        let mut data = BTreeMap::new();
+        data.insert(
+            "identity.agekey".to_string(),
+            Zeroizing::new(identity.as_bytes().to_vec()),
+        );
+        data.insert("sops.vault-token".to_string(), Zeroizing::new(b"s.token\n".to_vec()));
+        data.insert(
+            "sops.aws-kms".to_string(),
+            Zeroizing::new(b"aws_access_key_id: AKIA\naws_secret_access_key: shh\n".to_vec()),
+        );
+        let k = decryption_keys(&data).unwrap();
+        assert!(k.vault_token.is_some());
+        let g = k.generation;
+        data.insert("other.agekey".to_string(), Zeroizing::new(b"not a key".to_vec()));
+        let e = decryption_keys(&data).err().unwrap().to_string();
+        assert!(e.starts_with("decryption Secret key other.agekey:"), "{e}");
+        data.remove("other.agekey");
+        assert_eq!(
+            decryption_keys(&data).unwrap().generation,
+            g,
+            "same content, same generation"
+        );
+        data.insert(
+            "sops.aws-kms".to_string(),
+            Zeroizing::new(b"aws_access_key_id: AKIA\n".to_vec()),
+        );
+        assert!(decryption_keys(&data).is_err());
+    }
+
+    #[test]
+    fn failures_carry_their_reason_and_the_cache_serves_a_second_render() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("cm.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+        )
+        .unwrap();
+        let tree = DirTree::new(dir.path()).unwrap();
+        let keyring = Keyring::new();
+        let cache = RenderCache::new(4);
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let run = |commit: &str| {
+            rt.block_on(render(
+                &tree,
+                commit,
+                Path::new("."),
+                &keyring,
+                1,
+                &[],
+                Policy::default(),
+                &cache,
+            ))
+        };
+        assert_eq!(run("sha1:a").unwrap().len(), 1);
+        std::fs::write(dir.path().join("kustomization.yaml"), "resources: [missing.yaml]\n").unwrap();
+        assert_eq!(run("sha1:a").unwrap().len(), 1, "same commit: served from the cache");
+        let f = run("sha1:b").unwrap_err();
+        assert_eq!(f.reason, BUILD_FAILED);
+        assert!(f.message.contains("missing.yaml"), "{f}");
+        std::fs::remove_file(dir.path().join("kustomization.yaml")).unwrap();
+        std::fs::write(
+            dir.path().join("s.yaml"),
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {a: b}\nsops:\n  mac: x\n  version: 3.11.0\n  lastmodified: \"2026-01-01T00:00:00Z\"\n  age:\n  - recipient: age1x\n    enc: x\n",
+        )
+        .unwrap();
+        let f = run("sha1:c").unwrap_err();
+        assert_eq!(f.reason, DECRYPTION_FAILED, "{f}");
+        assert!(f.message.contains("s.yaml"), "{f}");
+    }
+}
