@@ -10,6 +10,7 @@ pub mod cache;
 #[cfg(feature = "cluster")]
 pub mod conditions;
 pub mod health;
+pub mod keys;
 pub mod kustomize;
 pub mod load;
 pub mod object;
