@@ -10,6 +10,8 @@ pub mod cache;
 #[cfg(feature = "cluster")]
 pub mod conditions;
 pub mod health;
+#[cfg(feature = "cluster")]
+pub mod http;
 pub mod keys;
 pub mod kustomize;
 pub mod load;
