@@ -927,6 +927,80 @@ pub(super) async fn run_plugin_config(
             r.origin = Some(k.configured(dir, source_file, kind, Some(&plugin_id), ""));
             acc.res.absorb(r)?;
         }
+        "IAMPolicyGenerator" => {
+            let cloud = s("cloud");
+            if cloud != "gke" {
+                return Err(KustomizeError::msg(format!(
+                    "IAMPolicyGenerator: cloud {cloud:?} is not supported (gke is)"
+                )));
+            }
+            let g = |p: &str| c.pointer(p).and_then(|v| v.as_str()).unwrap_or("").to_string();
+            let (sa, project) = (g("/serviceAccount/name"), g("/serviceAccount/projectId"));
+            let mut meta = Map::new();
+            meta.insert("name".into(), Value::String(g("/kubernetesService/name")));
+            let ns = g("/kubernetesService/namespace");
+            if !ns.is_empty() {
+                meta.insert("namespace".into(), Value::String(ns));
+            }
+            meta.insert(
+                "annotations".into(),
+                serde_json::json!({"iam.gke.io/gcp-service-account": format!("{sa}@{project}.iam.gserviceaccount.com")}),
+            );
+            let obj =
+                serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": Value::Object(meta)});
+            rm.append(Res::new(obj))?;
+        }
+        "ValueAddTransformer" => {
+            let mut value = s("value").trim().to_string();
+            if value.is_empty() {
+                value = dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+            }
+            let mut targets = match c.get("targets") {
+                Some(Value::Array(t)) => t.clone(),
+                _ => Vec::new(),
+            };
+            let file = s("targetFilePath");
+            if !file.is_empty() {
+                let bytes = k.read(dir, &file).await?;
+                for d in k.parse_docs(&file, &bytes)? {
+                    if let Some(Value::Array(t)) = d.get("targets") {
+                        targets.extend(t.iter().cloned());
+                    }
+                }
+            }
+            if targets.is_empty() {
+                return Err(KustomizeError::msg(
+                    "ValueAddTransformer: must specify at least one target".into(),
+                ));
+            }
+            for t in targets {
+                let sel = t.get("selector").cloned().unwrap_or(Value::Object(Map::new()));
+                let path = t
+                    .get("fieldPath")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("metadata/namespace");
+                let pos = t.get("filePathPosition").and_then(|v| v.as_u64()).unwrap_or(0) as usize;
+                let segs = fieldspec::split_path(&path.replace("\\/", "\\/"));
+                for i in select(rm, &sel)? {
+                    fieldspec::apply(rm.list[i].v_mut(), &segs, Some(Create::Scalar), &mut |node| {
+                        let new = if pos > 0 {
+                            let cur = node.as_str().unwrap_or("");
+                            let mut parts: Vec<&str> = cur.split('/').collect();
+                            let at = (pos - 1).min(parts.len());
+                            parts.insert(at, &value);
+                            parts.join("/")
+                        } else {
+                            value.clone()
+                        };
+                        *node = Value::String(new);
+                        Ok(())
+                    })?;
+                }
+            }
+        }
         "HashTransformer" => {
             for r in &mut rm.list {
                 if r.needs_hash {

@@ -493,6 +493,24 @@ fn cred_digest(c: &Credential) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// When the render must be redone for its ExternalSecrets even if Git did not change: the
+/// shortest `refreshInterval` among them (default 1h; `0` = fetched once, never refreshed).
+/// `None` when there is nothing to refresh. The reconciler requeues the Sync after it; the
+/// value cache expires at the same time, so the re-render fetches again and only Secrets
+/// whose values changed differ (and are re-applied).
+pub fn next_refresh(objects: &[Object]) -> Option<Duration> {
+    objects
+        .iter()
+        .filter(|o| o.kind() == externalsecret::KIND && externalsecret::is_eso_api(o.api_version()))
+        .filter_map(
+            |o| match o.0.pointer("/spec/refreshInterval").and_then(|v| v.as_str()) {
+                None => Some(DEFAULT_REFRESH),
+                Some(s) => parse_duration(s).filter(|d| !d.is_zero()),
+            },
+        )
+        .min()
+}
+
 #[async_trait]
 impl SecretResolver for ExternalSecrets {
     fn handles(&self, obj: &Object) -> bool {
@@ -518,6 +536,24 @@ impl SecretResolver for ExternalSecrets {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn next_refresh_is_the_shortest_interval() {
+        let es = |r: Option<&str>| {
+            let mut v = serde_json::json!({"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret", "metadata": {"name": "x"}, "spec": {}});
+            if let Some(r) = r {
+                v["spec"]["refreshInterval"] = r.into();
+            }
+            Object(v)
+        };
+        assert_eq!(next_refresh(&[]), None);
+        assert_eq!(next_refresh(&[es(None)]), Some(DEFAULT_REFRESH));
+        assert_eq!(next_refresh(&[es(Some("0"))]), None, "0: fetched once");
+        assert_eq!(
+            next_refresh(&[es(None), es(Some("15m")), es(Some("0"))]),
+            Some(Duration::from_secs(900))
+        );
+    }
 
     #[test]
     fn go_durations() {
