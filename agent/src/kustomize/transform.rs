@@ -983,7 +983,7 @@ pub(super) async fn run_plugin_config(
                     .and_then(|v| v.as_str())
                     .unwrap_or("metadata/namespace");
                 let pos = t.get("filePathPosition").and_then(|v| v.as_u64()).unwrap_or(0) as usize;
-                let segs = fieldspec::split_path(&path.replace("\\/", "\\/"));
+                let segs = fieldspec::split_path(path);
                 for i in select(rm, &sel)? {
                     fieldspec::apply(rm.list[i].v_mut(), &segs, Some(Create::Scalar), &mut |node| {
                         let new = if pos > 0 {
