@@ -26,26 +26,28 @@ fn get_field(v: &Value, path: &str) -> Option<Value> {
     Some(cur.clone())
 }
 
-/// Splits on dots outside brackets.
-fn split_dots(path: &str) -> Vec<String> {
+/// Splits `s` on `sep` where it is not inside an `open`/`close` pair.
+pub(super) fn split_outside(s: &str, sep: char, open: char, close: char) -> Vec<String> {
     let mut out = Vec::new();
-    let (mut depth, mut cur) = (0, String::new());
-    for c in path.chars() {
-        match c {
-            '[' => {
-                depth += 1;
-                cur.push(c)
-            }
-            ']' => {
-                depth -= 1;
-                cur.push(c)
-            }
-            '.' if depth == 0 => out.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
+    let (mut depth, mut cur) = (0i32, String::new());
+    for c in s.chars() {
+        if c == open {
+            depth += 1;
+        } else if c == close {
+            depth -= 1;
+        } else if c == sep && depth == 0 {
+            out.push(std::mem::take(&mut cur));
+            continue;
         }
+        cur.push(c);
     }
     out.push(cur);
     out
+}
+
+/// Splits on dots outside brackets.
+fn split_dots(path: &str) -> Vec<String> {
+    split_outside(path, '.', '[', ']')
 }
 
 fn expand(s: &str, vars: &[(String, Value)], used: &mut Vec<String>) -> Option<Value> {

@@ -365,24 +365,7 @@ fn replicas(rm: &mut ResMap, reps: &[Value], fs: &[FieldSpec]) -> Result<(), Kus
 /// A Kubernetes label selector (`a=b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`).
 fn selector_matches(sel: &str, labels: Option<&Map<String, Value>>) -> Result<bool, KustomizeError> {
     let get = |k: &str| labels.and_then(|m| m.get(k)).and_then(|v| v.as_str());
-    // Split on commas outside parentheses.
-    let mut parts = Vec::new();
-    let (mut depth, mut cur) = (0, String::new());
-    for c in sel.chars() {
-        match c {
-            '(' => {
-                depth += 1;
-                cur.push(c)
-            }
-            ')' => {
-                depth -= 1;
-                cur.push(c)
-            }
-            ',' if depth == 0 => parts.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
-    }
-    parts.push(cur);
+    let parts = replace::split_outside(sel, ',', '(', ')');
     for p in parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
         let ok = if let Some((k, v)) = p.split_once("!=") {
             get(k.trim()) != Some(v.trim())

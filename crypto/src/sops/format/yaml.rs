@@ -331,15 +331,7 @@ fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&granit_parser::Tag>
 
 /// Parses a YAML stream into documents.
 pub fn load(input: &[u8]) -> Result<Vec<Branch>, String> {
-    let mut l = Loader {
-        docs: Vec::new(),
-        stack: Vec::new(),
-        root: None,
-        pending: Vec::new(),
-        anchors: HashMap::new(),
-        nodes: 0,
-        any: None,
-    };
+    let mut l = Loader::new(false);
     l.run(input)?;
     Ok(l.docs)
 }
@@ -347,20 +339,24 @@ pub fn load(input: &[u8]) -> Result<Vec<Branch>, String> {
 /// Parses a YAML stream whose documents may be of any shape (mapping, sequence or scalar);
 /// an empty document is `Null`. Comments are dropped.
 pub fn load_any(input: &[u8]) -> Result<Vec<Value>, String> {
-    let mut l = Loader {
-        docs: Vec::new(),
-        stack: Vec::new(),
-        root: None,
-        pending: Vec::new(),
-        anchors: HashMap::new(),
-        nodes: 0,
-        any: Some(Vec::new()),
-    };
+    let mut l = Loader::new(true);
     l.run(input)?;
     Ok(l.any.unwrap_or_default())
 }
 
 impl Loader {
+    fn new(any_shape: bool) -> Self {
+        Loader {
+            docs: Vec::new(),
+            stack: Vec::new(),
+            root: None,
+            pending: Vec::new(),
+            anchors: HashMap::new(),
+            nodes: 0,
+            any: any_shape.then(Vec::new),
+        }
+    }
+
     fn run(&mut self, input: &[u8]) -> Result<(), String> {
         let l = self;
         let text = std::str::from_utf8(input).map_err(|_| "input is not valid UTF-8".to_string())?;
