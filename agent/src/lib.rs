@@ -9,6 +9,9 @@ pub mod apply;
 pub mod cache;
 #[cfg(feature = "cluster")]
 pub mod conditions;
+pub mod duration;
+#[cfg(all(feature = "git", feature = "cluster"))]
+pub mod gitsource;
 pub mod health;
 #[cfg(feature = "cluster")]
 pub mod http;
