@@ -61,9 +61,9 @@ impl Options {
 
 /// Parses `KEY=value` (a literal source); quotes around the value are removed.
 pub fn parse_literal(s: &str) -> Result<(String, String), KustomizeError> {
-    let (k, v) = s
-        .split_once('=')
-        .ok_or_else(|| KustomizeError::msg(format!("invalid literal source {s}, expected key=value")))?;
+    let (k, v) = s.split_once('=').ok_or_else(|| {
+        KustomizeError::msg("invalid literal source: expected key=value (the literal is not shown)".to_string())
+    })?;
     let v = if v.len() >= 2 && ((v.starts_with('"') && v.ends_with('"')) || (v.starts_with('\'') && v.ends_with('\'')))
     {
         &v[1..v.len() - 1]

@@ -311,7 +311,8 @@ fn delimited(value: &Value, opts: Option<&Value>) -> Result<Value, KustomizeErro
     let parts: Vec<&str> = s.split(delim).collect();
     if idx < 0 || idx as usize >= parts.len() {
         return Err(KustomizeError::msg(format!(
-            "options.index {idx} is out of bounds for value {s}"
+            "options.index {idx} is out of bounds for the source value ({} parts with this delimiter)",
+            parts.len()
         )));
     }
     Ok(Value::String(parts[idx as usize].to_string()))
