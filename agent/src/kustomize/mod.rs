@@ -135,7 +135,12 @@ pub struct Kustomizer<'a> {
     schema: std::sync::Mutex<Option<patch::Schema>>,
     /// Build metadata of the top kustomization.
     meta: std::sync::Mutex<Meta>,
+    /// Kustomization directories being built, outermost first (cycles are refused).
+    visiting: std::sync::Mutex<Vec<PathBuf>>,
 }
+
+/// Deepest nesting of kustomizations (bases of bases ...).
+const MAX_NESTING: usize = 64;
 
 /// `buildMetadata` of the top kustomization, which applies to the whole build.
 #[derive(Clone, Default)]
@@ -211,6 +216,7 @@ impl<'a> Kustomizer<'a> {
             opts,
             schema: std::sync::Mutex::new(None),
             meta: std::sync::Mutex::new(Meta::default()),
+            visiting: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -533,7 +539,53 @@ impl<'a> Kustomizer<'a> {
         Ok(out)
     }
 
+    /// Enters `dir`: refuses a cycle (a kustomization reached again, or one whose directory
+    /// contains one being built) and nesting beyond [`MAX_NESTING`].
+    fn enter(&self, dir: &Path) -> Result<(), KustomizeError> {
+        let mut v = self
+            .visiting
+            .lock()
+            .map_err(|_| KustomizeError::msg("build state poisoned".into()))?;
+        if let Some(seen) = v.iter().find(|seen| seen.starts_with(dir)) {
+            return Err(KustomizeError::msg(format!(
+                "cycle detected: candidate root '{}' contains visited root '{}'",
+                shown(dir),
+                shown(seen)
+            )));
+        }
+        if v.len() >= MAX_NESTING {
+            return Err(KustomizeError::msg(format!(
+                "{}: kustomizations nested more than {MAX_NESTING} deep",
+                shown(dir)
+            )));
+        }
+        v.push(dir.to_path_buf());
+        Ok(())
+    }
+
+    fn leave(&self) {
+        if let Ok(mut v) = self.visiting.lock() {
+            v.pop();
+        }
+    }
+
     fn accumulate<'s>(&'s self, dir: PathBuf, k: Value, acc: &'s mut Acc) -> BoxFut<'s, Result<(), KustomizeError>> {
+        Box::pin(async move {
+            self.enter(&dir)?;
+            let r = self.accumulate_inner(&dir, &k, acc).await;
+            self.leave();
+            r
+        })
+    }
+
+    fn accumulate_inner<'s>(
+        &'s self,
+        dir: &'s Path,
+        k: &'s Value,
+        acc: &'s mut Acc,
+    ) -> BoxFut<'s, Result<(), KustomizeError>> {
+        let dir = dir.to_path_buf();
+        let k = k.clone();
         Box::pin(async move {
             let mut resources = str_list(&k, "resources");
             resources.extend(str_list(&k, "bases"));
@@ -792,5 +844,73 @@ fn strip_build_annotations(v: &mut Value) {
                     || k == "kustomize.config.k8s.io/needs-hash")
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::DirTree;
+    use sigil_crypto::keys::Keyring;
+
+    fn build(files: &[(&str, &str)], path: &str) -> Result<Vec<(Object, bool)>, KustomizeError> {
+        let dir = tempfile::tempdir().unwrap();
+        for (rel, text) in files {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let tree = DirTree::new(dir.path()).unwrap();
+        let keyring = Keyring::new();
+        let loader = Loader {
+            tree: &tree,
+            keyring: &keyring,
+        };
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        rt.block_on(Kustomizer::new(&loader, Options::default()).build(Path::new(path)))
+    }
+
+    #[test]
+    fn cycles_are_refused_not_recursed() {
+        for (files, path) in [
+            (vec![("kustomization.yaml", "resources: [.]\n")], "."),
+            (
+                vec![
+                    ("a/kustomization.yaml", "resources: [..]\n"),
+                    ("kustomization.yaml", "resources: [a]\n"),
+                ],
+                ".",
+            ),
+            (
+                vec![
+                    ("a/kustomization.yaml", "resources: [../b]\n"),
+                    ("b/kustomization.yaml", "resources: [../a]\n"),
+                ],
+                "a",
+            ),
+            (
+                vec![
+                    ("kustomization.yaml", "components: [c]\n"),
+                    (
+                        "c/kustomization.yaml",
+                        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncomponents: [.]\n",
+                    ),
+                ],
+                ".",
+            ),
+            (vec![("kustomization.yaml", "generators: [.]\n")], "."),
+        ] {
+            let e = build(&files, path).unwrap_err().to_string();
+            assert!(e.contains("cycle detected"), "{e}");
+        }
+        let ok = build(
+            &[
+                ("base/kustomization.yaml", "resources: [cm.yaml]\n"),
+                ("base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"),
+                ("overlays/prod/kustomization.yaml", "resources: [../../base]\n"),
+            ],
+            "overlays/prod",
+        );
+        assert_eq!(ok.unwrap().len(), 1);
     }
 }
