@@ -429,6 +429,19 @@ spec:
         e.contains("ExternalSecret apps/db") && e.contains(&dead) && e.contains("cannot connect"),
         "{e}"
     );
+    // No store named and no default; with a default store (a Sync's spec.vault) it resolves.
+    let unnamed = "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {name: db, namespace: apps}\nspec:\n  data: [{secretKey: k, remoteRef: {key: app/db, property: password}}]\n";
+    let r = ExternalSecrets::new(
+        Arc::new(VaultKv::new()),
+        Some(SecretString::from(ROOT.to_string())),
+        None,
+    );
+    let yaml = format!("{}\n---\n{unnamed}", store(&s.url, ""));
+    let e = rt.block_on(resolve_all(&r, &objects(&yaml))).unwrap_err().to_string();
+    assert!(e.contains("no spec.secretStoreRef, and no default store"), "{e}");
+    let r = r.default_store("vault", Some("SecretStore"));
+    let out = rt.block_on(resolve_all(&r, &objects(&yaml))).unwrap();
+    assert_eq!(data(&out[0], "k"), DB_PASSWORD);
     // A store that is not in the render, and another provider.
     let r = ExternalSecrets::new(Arc::new(VaultKv::new()), None, None);
     let e = rt

@@ -42,6 +42,7 @@ pub struct ExternalSecrets {
     kv: Arc<VaultKv>,
     token: Option<SecretString>,
     address: Option<String>,
+    default_store: Option<externalsecret::StoreRef>,
     cache: Mutex<HashMap<CacheKey, Cached>>,
 }
 
@@ -53,8 +54,18 @@ impl ExternalSecrets {
             kv,
             token,
             address: address.map(|a| a.trim().trim_end_matches('/').to_string()),
+            default_store: None,
             cache: Mutex::default(),
         }
+    }
+
+    /// The store used by ExternalSecrets that name none (a Sync's `spec.vault`).
+    pub fn default_store(mut self, name: &str, kind: Option<&str>) -> Self {
+        self.default_store = Some(externalsecret::StoreRef {
+            name: name.to_string(),
+            kind: kind.map(str::to_string),
+        });
+        self
     }
 
     /// The Vault client (for its counters).
@@ -288,7 +299,8 @@ impl ExternalSecrets {
             .spec
             .secret_store_ref
             .as_ref()
-            .ok_or("no spec.secretStoreRef (a default store from the Sync arrives with the agent)")?;
+            .or(self.default_store.as_ref())
+            .ok_or("no spec.secretStoreRef, and no default store (Sync spec.vault)")?;
         let store_kind = sref.kind.as_deref().unwrap_or(STORE_KIND);
         let store_obj = match store_kind {
             STORE_KIND => find(ctx, STORE_KIND, &sref.name, Some(ns)),
