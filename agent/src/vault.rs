@@ -106,7 +106,8 @@ pub enum Credential {
 }
 
 impl Credential {
-    fn fingerprint(&self) -> [u8; 32] {
+    /// A SHA-256 digest identifying the credential (never the credential itself).
+    pub(crate) fn fingerprint(&self) -> [u8; 32] {
         let mut h = Sha256::new();
         let mut put = |s: &str| {
             h.update((s.len() as u64).to_be_bytes());

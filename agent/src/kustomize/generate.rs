@@ -185,7 +185,6 @@ pub fn make(
     }
     let mut r = Res::new(obj);
     r.behavior = behavior;
-    r.generated = true;
     r.needs_hash = opts.disable_hash != Some(true);
     Ok(r)
 }

@@ -243,14 +243,7 @@ impl<'a> Kustomizer<'a> {
         let mut acc = Acc::new();
         self.accumulate(dir.clone(), k.clone(), &mut acc).await?;
         // Hashes, then back references, then vars: after all transformations.
-        for r in &mut acc.res.list {
-            if r.needs_hash {
-                let h = generate::hash(r);
-                let name = format!("{}-{h}", r.obj.name());
-                r.store_prev();
-                r.set_name(&name);
-            }
-        }
+        resource::add_hash_suffixes(&mut acc.res);
         let config = acc.config.clone().unwrap_or_else(Config::defaults);
         transform::fix_name_references(&mut acc.res, &config)?;
         replace::resolve_vars(&mut acc.res, &acc.vars, &config)?;
@@ -384,13 +377,7 @@ impl<'a> Kustomizer<'a> {
     async fn load_kustomization(&self, dir: &Path) -> Result<Value, KustomizeError> {
         let file = self.kustomization_file(dir)?;
         let bytes = self.loader.read(&file).await?;
-        let docs = sigil_crypto::sops::format::yaml::load_any(&bytes)
-            .map_err(|e| KustomizeError::msg(format!("{}: cannot parse: {e}", shown(&file))))?;
-        let docs: Vec<Value> = docs
-            .iter()
-            .map(sigil_crypto::sops::format::json::to_json)
-            .filter(|v| !v.is_null())
-            .collect();
+        let docs = self.parse_docs(&shown(&file), &bytes)?;
         let k = match docs.as_slice() {
             [] => Value::Object(serde_json::Map::new()),
             [v @ Value::Object(_)] => v.clone(),
@@ -826,24 +813,22 @@ fn strip_build_annotations(v: &mut Value) {
     if let Some(Value::Object(meta)) = v.get_mut("metadata")
         && let Some(Value::Object(a)) = meta.get_mut("annotations")
     {
-        {
-            for val in a.values_mut() {
-                match val {
-                    Value::String(_) => {}
-                    Value::Null => *val = Value::String(String::new()),
-                    Value::Bool(b) => *val = Value::String(b.to_string()),
-                    Value::Number(n) => *val = Value::String(n.to_string()),
-                    _ => {}
-                }
+        for val in a.values_mut() {
+            match val {
+                Value::String(_) => {}
+                Value::Null => *val = Value::String(String::new()),
+                Value::Bool(b) => *val = Value::String(b.to_string()),
+                Value::Number(n) => *val = Value::String(n.to_string()),
+                _ => {}
             }
-            a.retain(|k, _| {
-                !(k.starts_with("internal.config.kubernetes.io/")
-                    || k.starts_with("config.kubernetes.io/index")
-                    || k == "kustomize.config.k8s.io/id"
-                    || k == "kustomize.config.k8s.io/behavior"
-                    || k == "kustomize.config.k8s.io/needs-hash")
-            });
         }
+        a.retain(|k, _| {
+            !(k.starts_with("internal.config.kubernetes.io/")
+                || k.starts_with("config.kubernetes.io/index")
+                || k == "kustomize.config.k8s.io/id"
+                || k == "kustomize.config.k8s.io/behavior"
+                || k == "kustomize.config.k8s.io/needs-hash")
+        });
     }
 }
 

@@ -257,10 +257,6 @@ pub struct Res {
     pub behavior: Behavior,
     /// Whether a content-hash suffix is added at the end of the build.
     pub needs_hash: bool,
-    /// Whether it came from a generator.
-    pub generated: bool,
-    /// Ids of resources whose references to it were updated.
-    pub ref_by: Vec<ResId>,
     /// Whether all of its content came from SOPS-encrypted files.
     pub encrypted: bool,
     /// Names of the vars that refer to it.
@@ -281,8 +277,6 @@ impl Res {
             suffixes: Vec::new(),
             behavior: Behavior::Create,
             needs_hash: false,
-            generated: false,
-            ref_by: Vec::new(),
             encrypted: false,
             vars: Vec::new(),
             origin: None,
@@ -330,6 +324,11 @@ impl Res {
             };
             eff(ns) == eff(&id.namespace)
         }
+    }
+
+    /// Whether this resource has or once had identity `id`.
+    pub fn had(&self, id: &ResId) -> bool {
+        self.is(id) || self.prev.iter().any(|p| p.same(id))
     }
 
     /// Current identity.
@@ -447,7 +446,7 @@ impl ResMap {
             .list
             .iter()
             .enumerate()
-            .filter(|(_, x)| x.cur_id().same(&id) || x.prev.iter().any(|p| p.same(&id)))
+            .filter(|(_, x)| x.had(&id))
             .map(|(i, _)| i)
             .collect();
         match (r.behavior, matches.as_slice()) {
@@ -482,7 +481,6 @@ impl ResMap {
                 new.prev = old.prev.clone();
                 new.prefixes = old.prefixes.clone();
                 new.suffixes = old.suffixes.clone();
-                new.ref_by = old.ref_by.clone();
                 new.vars = old.vars.clone();
                 new.transformations = old.transformations.clone();
                 if b == Behavior::Merge {
@@ -491,7 +489,6 @@ impl ResMap {
                 // Build bookkeeping comes from the resource merged into; a hash suffix only when both
                 // sides want one.
                 new.needs_hash = old.needs_hash && new.needs_hash;
-                new.generated = old.generated;
                 new.behavior = Behavior::Create;
                 self.list[*i] = new;
                 Ok(())
@@ -537,6 +534,19 @@ fn merge_string_map(dst: &mut Value, src: &Value, path: &[&str]) {
 pub fn remove_meta(v: &mut Value, field: &str) {
     if let Some(Value::Object(m)) = v.get_mut("metadata") {
         m.remove(field);
+    }
+}
+
+/// Appends kustomize's content hash to the names of the resources that want one.
+pub fn add_hash_suffixes(rm: &mut ResMap) {
+    for r in &mut rm.list {
+        if r.needs_hash {
+            let h = super::generate::hash(r);
+            let name = format!("{}-{h}", r.obj.name());
+            r.store_prev();
+            r.set_name(&name);
+            r.needs_hash = false;
+        }
     }
 }
 

@@ -158,22 +158,20 @@ fn set_namespace(
         if (gvk.kind == "RoleBinding" || gvk.kind == "ClusterRoleBinding")
             && let Some(Value::Array(subs)) = r.v_mut().get_mut("subjects")
         {
-            {
-                for s in subs.iter_mut() {
-                    let hit = match subjects {
-                        "none" => false,
-                        "allServiceAccounts" => s.get("kind").and_then(|k| k.as_str()) == Some("ServiceAccount"),
-                        "" | "defaultOnly" => s.get("name").and_then(|k| k.as_str()) == Some("default"),
-                        other => {
-                            return Err(KustomizeError::msg(format!(
-                                "invalid value \"{other}\" for setRoleBindingSubjects"
-                            )));
-                        }
-                    };
-                    if hit && let Value::Object(m) = s {
-                        let e = m.entry("namespace").or_insert(Value::Null);
-                        setter(e)?;
+            for s in subs.iter_mut() {
+                let hit = match subjects {
+                    "none" => false,
+                    "allServiceAccounts" => s.get("kind").and_then(|k| k.as_str()) == Some("ServiceAccount"),
+                    "" | "defaultOnly" => s.get("name").and_then(|k| k.as_str()) == Some("default"),
+                    other => {
+                        return Err(KustomizeError::msg(format!(
+                            "invalid value \"{other}\" for setRoleBindingSubjects"
+                        )));
                     }
+                };
+                if hit && let Value::Object(m) = s {
+                    let e = m.entry("namespace").or_insert(Value::Null);
+                    setter(e)?;
                 }
             }
         }
@@ -458,7 +456,7 @@ fn by_any_id(rm: &ResMap, id: &ResId) -> Result<usize, KustomizeError> {
         .list
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.cur_id().same(id) || r.prev.iter().any(|p| p.same(id)))
+        .filter(|(_, r)| r.had(id))
         .map(|(i, _)| i)
         .collect();
     match hits.as_slice() {
@@ -985,15 +983,7 @@ pub(super) async fn run_plugin_config(
             }
         }
         "HashTransformer" => {
-            for r in &mut rm.list {
-                if r.needs_hash {
-                    let h = super::generate::hash(r);
-                    let name = format!("{}-{h}", r.obj.name());
-                    r.store_prev();
-                    r.set_name(&name);
-                    r.needs_hash = false;
-                }
-            }
+            super::resource::add_hash_suffixes(rm);
         }
         other => {
             return Err(KustomizeError::msg(format!(
@@ -1078,7 +1068,6 @@ impl<'a> Pool<'a> {
 struct RefCtx<'a> {
     referrer: &'a Res,
     target: &'a Gvk,
-    path: &'a str,
     role_ref: Option<Gvk>,
 }
 
@@ -1217,40 +1206,36 @@ pub fn fix_name_references(rm: &mut ResMap, config: &Config) -> Result<(), Kusto
         let pool = Pool::new(&snapshot, &ids, &by_name, idx);
         let mut updated = referrer.obj.clone();
         for (target, fs) in relevant {
-            {
-                let role_ref = if fs.path.ends_with("roleRef/name") {
-                    let rr = referrer.v().get("roleRef");
-                    let g = rr.and_then(|r| r.get("apiGroup")).and_then(|v| v.as_str());
-                    let k = rr.and_then(|r| r.get("kind")).and_then(|v| v.as_str());
-                    match (g, k) {
-                        (Some(g), Some(k)) => Some(Gvk {
-                            group: g.into(),
-                            version: String::new(),
-                            kind: k.into(),
-                        }),
-                        _ => None,
-                    }
-                } else {
-                    None
-                };
-                let ctx = RefCtx {
-                    referrer,
-                    target,
-                    path: &fs.path,
-                    role_ref,
-                };
-                let _ = ctx.path;
-                fieldspec::apply(&mut updated.0, &fs.segments(), None, &mut |node| {
-                    set_ref(&ctx, &pool, node)
-                })
-                .map_err(|e| {
-                    e.context(format!(
-                        "updating name reference in '{}' field of '{}'",
-                        fs.path,
-                        referrer.cur_id().display()
-                    ))
-                })?;
-            }
+            let role_ref = if fs.path.ends_with("roleRef/name") {
+                let rr = referrer.v().get("roleRef");
+                let g = rr.and_then(|r| r.get("apiGroup")).and_then(|v| v.as_str());
+                let k = rr.and_then(|r| r.get("kind")).and_then(|v| v.as_str());
+                match (g, k) {
+                    (Some(g), Some(k)) => Some(Gvk {
+                        group: g.into(),
+                        version: String::new(),
+                        kind: k.into(),
+                    }),
+                    _ => None,
+                }
+            } else {
+                None
+            };
+            let ctx = RefCtx {
+                referrer,
+                target,
+                role_ref,
+            };
+            fieldspec::apply(&mut updated.0, &fs.segments(), None, &mut |node| {
+                set_ref(&ctx, &pool, node)
+            })
+            .map_err(|e| {
+                e.context(format!(
+                    "updating name reference in '{}' field of '{}'",
+                    fs.path,
+                    referrer.cur_id().display()
+                ))
+            })?;
         }
         rm.list[idx].obj = updated;
     }

@@ -272,7 +272,7 @@ impl ExternalSecrets {
         kv: &KvPath,
         ttl: Option<Duration>,
     ) -> Result<Object, String> {
-        let key = (ep.clone(), cred_digest(cred), kv.api_path(), kv.version.clone());
+        let key = (ep.clone(), cred.fingerprint(), kv.api_path(), kv.version.clone());
         {
             let cache = self.cache.lock().map_err(|_| "cache poisoned".to_string())?;
             if let Some(c) = cache.get(&key)
@@ -444,30 +444,6 @@ impl ExternalSecrets {
         }
         Ok(Object(Value::Object(obj)))
     }
-}
-
-fn cred_digest(c: &Credential) -> [u8; 32] {
-    use sha2::{Digest, Sha256};
-    // Same inputs as the client's token cache key, hashed again: never the credential itself.
-    let mut h = Sha256::new();
-    match c {
-        Credential::Token(t) => {
-            use secrecy::ExposeSecret;
-            h.update(b"token");
-            h.update(t.expose_secret().as_bytes());
-        }
-        Credential::AppRole { mount, role_id, .. } => {
-            h.update(b"approle");
-            h.update(mount.as_bytes());
-            h.update(role_id.as_bytes());
-        }
-        Credential::Jwt { mount, role, .. } | Credential::Kubernetes { mount, role, .. } => {
-            h.update(b"login");
-            h.update(mount.as_bytes());
-            h.update(role.as_bytes());
-        }
-    }
-    h.finalize().into()
 }
 
 /// When the render must be redone for its ExternalSecrets even if Git did not change: the
