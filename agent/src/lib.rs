@@ -9,6 +9,8 @@ pub mod apply;
 pub mod cache;
 #[cfg(feature = "cluster")]
 pub mod conditions;
+#[cfg(all(feature = "git", feature = "cloud", feature = "cluster"))]
+pub mod controller;
 pub mod duration;
 #[cfg(all(feature = "git", feature = "cluster"))]
 pub mod gitsource;

@@ -33,10 +33,49 @@ struct Cli {
 enum Command {
     /// Render a directory as the agent would and print the objects as YAML.
     Render(Box<RenderArgs>),
+    /// Run the controllers (GitSource, Sync) against a cluster, in or out of it.
+    Run(RunArgs),
     /// Print Sigil's CRDs (GitSource, Sync) as YAML, as deploy/ ships them.
     Crds,
     /// Print the version.
     Version,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Kubeconfig file (default: KUBECONFIG, ~/.kube/config, or the in-cluster account).
+    #[arg(long, env = "KUBECONFIG")]
+    kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long)]
+    context: Option<String>,
+    /// The agent's namespace: sealing keys and the leader Lease live there.
+    #[arg(long, env = "POD_NAMESPACE", default_value = "sigil-system")]
+    namespace: String,
+    /// Address of the HTTP port (/v1/cert.pem, /metrics, /healthz, /readyz).
+    #[arg(long, default_value = "0.0.0.0:8080")]
+    http_addr: String,
+    /// Log format.
+    #[arg(long, value_parser = ["text", "json"], default_value = "text")]
+    log_format: String,
+    /// Make a new sealing key when the newest is older than this (Go duration).
+    #[arg(long, default_value = "720h")]
+    key_renew_period: String,
+    /// Sealing-key size in bits.
+    #[arg(long, default_value_t = 4096, hide = true)]
+    key_bits: usize,
+    /// Only reconcile GitSources and Syncs matching this label selector (sharding).
+    #[arg(long)]
+    watch_label_selector: Option<String>,
+    /// Take a Lease before reconciling, so only one replica does.
+    #[arg(long)]
+    leader_elect: bool,
+    /// Where fetched repositories are cached (bare repositories: ciphertext only).
+    #[arg(long, default_value_os_t = std::env::temp_dir().join("sigil-git"))]
+    git_cache_dir: PathBuf,
+    /// Reconciles at once, per controller.
+    #[arg(long, default_value_t = 4)]
+    concurrency: u16,
 }
 
 #[derive(clap::Args)]
@@ -270,6 +309,58 @@ async fn git_tree(a: &RenderArgs, url: &str) -> Result<CommitTree> {
     Ok(tree)
 }
 
+async fn client_for(a: &RunArgs) -> Result<kube::Client> {
+    let options = kube::config::KubeConfigOptions {
+        context: a.context.clone(),
+        ..Default::default()
+    };
+    let config = match &a.kubeconfig {
+        Some(path) => {
+            let kc = kube::config::Kubeconfig::read_from(path)
+                .with_context(|| format!("reading kubeconfig {}", path.display()))?;
+            kube::Config::from_custom_kubeconfig(kc, &options).await?
+        }
+        None => kube::Config::infer().await?,
+    };
+    Ok(kube::Client::try_from(config)?)
+}
+
+async fn run_agent(a: RunArgs) -> Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let key_renew = sigil_agent::duration::parse(&a.key_renew_period)
+        .filter(|d| !d.is_zero())
+        .with_context(|| format!("invalid --key-renew-period {:?}", a.key_renew_period))?;
+    let client = client_for(&a).await?;
+    let http = std::sync::Arc::new(sigil_agent::http::State::default());
+    let listener = tokio::net::TcpListener::bind(&a.http_addr)
+        .await
+        .with_context(|| format!("binding {}", a.http_addr))?;
+    tracing::info!(addr = %listener.local_addr()?, "http port");
+    tokio::spawn(sigil_agent::http::serve(listener, std::sync::Arc::clone(&http)));
+    let identity = std::env::var("POD_NAME").unwrap_or_else(|_| {
+        format!(
+            "{}-{}",
+            std::env::var("HOSTNAME").unwrap_or_else(|_| "sigil-agent".into()),
+            std::process::id()
+        )
+    });
+    let config = sigil_agent::controller::Config {
+        namespace: a.namespace,
+        git_cache: a.git_cache_dir,
+        key_renew,
+        key_bits: a.key_bits,
+        label_selector: a.watch_label_selector,
+        leader_elect: a.leader_elect,
+        identity,
+        concurrency: a.concurrency.max(1),
+    };
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    sigil_agent::controller::run(client, config, http, shutdown).await?;
+    Ok(())
+}
+
 fn print_crds() -> Result<()> {
     let docs: Vec<serde_json::Value> = sigil_crds::sigil::crds()
         .iter()
@@ -281,16 +372,30 @@ fn print_crds() -> Result<()> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
+    let (json, default_level) = match &cli.command {
+        Some(Command::Run(a)) => (a.log_format == "json", "info"),
+        _ => (false, "warn"),
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SIGIL_LOG").unwrap_or_else(|_| default_level.into());
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SIGIL_LOG").unwrap_or_else(|_| "warn".into()))
-        .init();
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(filter);
+    if json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     let result = match cli.command {
         Some(Command::Version) => {
             println!("sigil-agent {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
         Some(Command::Crds) => print_crds(),
+        Some(Command::Run(a)) => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            Ok(rt) => rt.block_on(run_agent(a)),
+            Err(e) => Err(e.into()),
+        },
         Some(Command::Render(a)) => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
             Ok(rt) => rt.block_on(run_render(*a)),
             Err(e) => Err(e.into()),

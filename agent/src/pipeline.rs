@@ -154,33 +154,92 @@ fn resolve_failure(e: ResolveError) -> Failure {
     }
 }
 
+/// Where namespaced objects go: `target` overrides every namespace (a Sync's
+/// `targetNamespace`), `default` fills in a missing one. Decided before secrets are resolved,
+/// since a SealedSecret's scope is its final namespace.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Namespaces {
+    /// Overrides the namespace of every namespaced object.
+    pub target: Option<String>,
+    /// The namespace of namespaced objects that name none.
+    pub default: Option<String>,
+}
+
+impl Namespaces {
+    fn place(&self, objects: &mut [(Object, bool)]) {
+        if self.target.is_none() && self.default.is_none() {
+            return;
+        }
+        for (o, _) in objects.iter_mut() {
+            if crate::kustomize::is_cluster_scoped(o.api_version(), o.kind()) || o.kind() == "Namespace" {
+                continue;
+            }
+            let ns = match (&self.target, o.namespace().is_empty()) {
+                (Some(t), _) => t.clone(),
+                (None, true) => self.default.clone().unwrap_or_default(),
+                (None, false) => continue,
+            };
+            if let Some(meta) = o.0.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+                meta.insert("namespace".into(), serde_json::Value::String(ns));
+            }
+        }
+    }
+
+    fn cache_tag(&self) -> String {
+        format!(
+            "#{}#{}",
+            self.target.as_deref().unwrap_or(""),
+            self.default.as_deref().unwrap_or("")
+        )
+    }
+}
+
+/// A render with its secrets resolved.
+pub struct Rendered {
+    /// The objects to apply.
+    pub objects: Arc<Vec<Object>>,
+    /// The shortest ExternalSecret refresh interval, when the render has any (such renders
+    /// are not cached: the resolver's value cache decides when Vault is asked again).
+    pub refresh: Option<std::time::Duration>,
+}
+
 /// Renders `path` of `tree` with its secrets resolved; a hit in `cache` for
-/// (`commit`, `path`, `generation`) skips everything.
+/// (`commit`, `path`, `generation`, namespaces) skips everything.
 #[allow(clippy::too_many_arguments)]
 pub async fn render(
     tree: &dyn FileTree,
     commit: &str,
     path: &Path,
+    namespaces: &Namespaces,
     keyring: &Keyring,
     generation: u64,
     resolvers: &[Box<dyn SecretResolver>],
     policy: Policy,
     cache: &RenderCache,
-) -> Result<Arc<Vec<Object>>, Failure> {
+) -> Result<Rendered, Failure> {
     let key = RenderKey {
         commit: commit.to_string(),
-        path: path.display().to_string(),
+        path: format!("{}{}", path.display(), namespaces.cache_tag()),
         keys_generation: generation,
     };
-    if let Some(hit) = cache.get(&key) {
-        return Ok(hit);
+    if let Some(objects) = cache.get(&key) {
+        return Ok(Rendered { objects, refresh: None });
     }
     let loader = Loader { tree, keyring };
-    let objects = render::render(&loader, path).await.map_err(render_failure)?;
+    let mut objects = render::render(&loader, path).await.map_err(render_failure)?;
+    namespaces.place(&mut objects);
+    let refresh = {
+        let plain: Vec<Object> = objects.iter().map(|(o, _)| o.clone()).collect();
+        secrets::external::next_refresh(&plain)
+    };
     let objects = secrets::resolve_all(objects, resolvers, policy)
         .await
         .map_err(resolve_failure)?;
-    Ok(cache.insert(key, objects))
+    let objects = match refresh {
+        None => cache.insert(key, objects),
+        Some(_) => Arc::new(objects),
+    };
+    Ok(Rendered { objects, refresh })
 }
 
 #[cfg(test)]
@@ -237,6 +296,7 @@ mod tests {
                 &tree,
                 commit,
                 Path::new("."),
+                &Namespaces::default(),
                 &keyring,
                 1,
                 &[],
@@ -244,10 +304,14 @@ mod tests {
                 &cache,
             ))
         };
-        assert_eq!(run("sha1:a").unwrap().len(), 1);
+        assert_eq!(run("sha1:a").unwrap().objects.len(), 1);
         std::fs::write(dir.path().join("kustomization.yaml"), "resources: [missing.yaml]\n").unwrap();
-        assert_eq!(run("sha1:a").unwrap().len(), 1, "same commit: served from the cache");
-        let f = run("sha1:b").unwrap_err();
+        assert_eq!(
+            run("sha1:a").unwrap().objects.len(),
+            1,
+            "same commit: served from the cache"
+        );
+        let f = run("sha1:b").err().unwrap();
         assert_eq!(f.reason, BUILD_FAILED);
         assert!(f.message.contains("missing.yaml"), "{f}");
         std::fs::remove_file(dir.path().join("kustomization.yaml")).unwrap();
@@ -256,7 +320,7 @@ mod tests {
             "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {a: b}\nsops:\n  mac: x\n  version: 3.11.0\n  lastmodified: \"2026-01-01T00:00:00Z\"\n  age:\n  - recipient: age1x\n    enc: x\n",
         )
         .unwrap();
-        let f = run("sha1:c").unwrap_err();
+        let f = run("sha1:c").err().unwrap();
         assert_eq!(f.reason, DECRYPTION_FAILED, "{f}");
         assert!(f.message.contains("s.yaml"), "{f}");
     }

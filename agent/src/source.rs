@@ -124,6 +124,12 @@ fn cache_dir(cache: &Path, url: &str) -> PathBuf {
     cache.join(&h[..16])
 }
 
+/// The bare cache of `url` under `cache`, as the last [`fetch`] left it (no network).
+pub fn open(url: &str, cache: &Path) -> Result<gix::Repository, SourceError> {
+    let dir = cache_dir(cache, url);
+    gix::open(&dir).map_err(|e| SourceError::Cache(dir.display().to_string(), e.to_string()))
+}
+
 /// Fetches all branches and tags of `url` into a bare repository under `cache` (incremental
 /// on later calls) and returns it. The whole fetch is bounded by `opts.timeout`.
 pub fn fetch(url: &str, cache: &Path, opts: &FetchOptions) -> Result<gix::Repository, SourceError> {

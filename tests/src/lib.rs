@@ -17,7 +17,8 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-fn in_ci() -> bool {
+/// Whether this runs in CI (missing peers then fail instead of skipping).
+pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 

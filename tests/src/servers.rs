@@ -125,3 +125,40 @@ pub fn bao() -> Option<Server> {
     assert!(bao_api(&server, "POST", "transit/keys/sops-key", "{}", None).0 < 300);
     Some(server)
 }
+
+/// Starts the kmock Kubernetes API emulator (`tools/peers/kmock_server.py`) — NOT an API
+/// server: no field ownership, conflicts or RBAC; see the script's header.
+pub fn kmock() -> Option<Server> {
+    let py = crate::python()?;
+    let ok = Command::new(&py)
+        .args(["-c", "import kmock"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            !crate::in_ci(),
+            "kmock is not installed in the peers' venv (tools/peers/setup.sh)"
+        );
+        eprintln!("SKIPPED: kmock is not installed; run tools/peers/setup.sh");
+        return None;
+    }
+    let port = free_port();
+    let script = crate::workspace_root().join("tools/peers/kmock_server.py");
+    let mut child = Command::new(py)
+        .arg(script)
+        .args(["--port", &port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start kmock");
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("stdout");
+    BufReader::new(stdout).read_line(&mut line).expect("kmock output");
+    assert!(line.starts_with("READY "), "kmock did not start: {line:?}");
+    Some(Server {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    })
+}

@@ -138,7 +138,7 @@ v_age="$(age --version)"             || die "age does not run"
 v_agekg="$(age-keygen --version)"    || die "age-keygen does not run"
 v_bao="$(bao version | sed -n 1p)"    || die "bao does not run"
 v_py="$(python -c '
-import importlib.metadata as md, boto3, cryptography, kubesealpy, moto, ss_hybrid, yaml
+import importlib.metadata as md, boto3, cryptography, kmock, kubesealpy, moto, ss_hybrid, yaml
 print(" ".join(f"{p}={md.version(p)}" for p in ("moto", "boto3", "cryptography", "PyYAML", "kubesealpy")))
 ')" || die "python peers do not import"
 log "sops:       $v_sops"

@@ -832,6 +832,11 @@ fn strip_build_annotations(v: &mut Value) {
     }
 }
 
+/// Whether kustomize's built-in schema knows `apiVersion`/`kind` to be cluster-scoped.
+pub fn is_cluster_scoped(api_version: &str, kind: &str) -> bool {
+    resource::Gvk::new(api_version, kind).is_cluster_scoped()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -55,6 +55,18 @@ pub trait SecretResolver: Send + Sync {
     async fn resolve(&self, obj: &Object, ctx: &Context<'_>) -> Result<Option<Object>, ResolveError>;
 }
 
+/// A shared resolver (the agent keeps one per Sync, so its caches outlive a reconcile).
+#[async_trait]
+impl<T: SecretResolver + ?Sized> SecretResolver for std::sync::Arc<T> {
+    fn handles(&self, obj: &Object) -> bool {
+        (**self).handles(obj)
+    }
+
+    async fn resolve(&self, obj: &Object, ctx: &Context<'_>) -> Result<Option<Object>, ResolveError> {
+        (**self).resolve(obj, ctx).await
+    }
+}
+
 /// Unseals Bitnami-format SealedSecrets with the cluster's sealing keys (newest first); the
 /// scope is checked against the object's final namespace and name.
 pub struct SealedSecrets {

@@ -1,0 +1,115 @@
+//! The GitSource controller: read the credentials and trusted keys, fetch (off the async
+//! runtime), record the revision, requeue after the interval.
+
+use std::sync::Arc;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::{Resource, ResourceExt};
+use sigil_crds::sigil::GitSource;
+
+use crate::controller::{Ctx, Error, secret_data};
+use crate::gitsource::{self as logic, Failure};
+
+/// The cache directory of one GitSource.
+pub fn cache_of(ctx: &Ctx, namespace: &str, name: &str) -> std::path::PathBuf {
+    ctx.config.git_cache.join(namespace).join(name)
+}
+
+fn invalid(message: String) -> Failure {
+    Failure {
+        reason: logic::INVALID,
+        message,
+    }
+}
+
+async fn attempt(gs: &GitSource, ctx: &Ctx, ns: &str) -> Result<crate::source::Revision, Failure> {
+    let spec = gs.spec.clone();
+    let creds = match &spec.secret_ref {
+        None => None,
+        Some(r) => Some(
+            secret_data(ctx, ns, &r.name)
+                .await
+                .map_err(|e| invalid(e.to_string()))?
+                .ok_or_else(|| invalid(format!("credentials Secret {ns}/{} not found", r.name)))?,
+        ),
+    };
+    let opts = logic::fetch_options(&spec, creds.as_ref())?;
+    let signers = match &spec.verify {
+        None => None,
+        Some(v) => {
+            let data = secret_data(ctx, ns, &v.secret_ref.name)
+                .await
+                .map_err(|e| invalid(e.to_string()))?
+                .ok_or_else(|| invalid(format!("verification Secret {ns}/{} not found", v.secret_ref.name)))?;
+            Some(logic::allowed_signers(&data)?)
+        }
+    };
+    let cache = cache_of(ctx, ns, &gs.name_any());
+    tokio::task::spawn_blocking(move || logic::fetch(&spec, &opts, signers.as_ref(), &cache))
+        .await
+        .map_err(|e| Failure {
+            reason: logic::GIT_FAILED,
+            message: format!("fetch task: {e}"),
+        })?
+}
+
+/// One GitSource reconcile.
+#[tracing::instrument(skip(gs, ctx), fields(gitsource = %format!("{}/{}", gs.namespace().unwrap_or_default(), gs.name_any())))]
+pub async fn reconcile(gs: Arc<GitSource>, ctx: Arc<Ctx>) -> Result<Action, Error> {
+    if gs.spec.suspend {
+        return Ok(Action::await_change());
+    }
+    let ns = gs.namespace().unwrap_or_default();
+    let name = gs.name_any();
+    let generation = gs.meta().generation;
+    let interval = crate::duration::parse(&gs.spec.interval).filter(|d| !d.is_zero());
+    let result = match interval {
+        None => Err(invalid(format!("invalid interval {:?}", gs.spec.interval))),
+        Some(_) => attempt(&gs, &ctx, &ns).await,
+    };
+    let previous = gs
+        .status
+        .as_ref()
+        .and_then(|s| s.artifact.as_ref())
+        .map(|a| a.revision.clone());
+    let status = logic::status(gs.status.as_ref(), &result, generation, Time(jiff::Timestamp::now()));
+    if gs.status.as_ref() != Some(&status) {
+        let api: Api<GitSource> = Api::namespaced(ctx.client(), &ns);
+        api.patch_status(
+            &name,
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({ "status": status })),
+        )
+        .await
+        .map_err(|e| Error::Kube(format!("GitSource {ns}/{name} status"), e))?;
+    }
+    match &result {
+        Ok(rev) if previous.as_deref() != Some(rev.name.as_str()) => {
+            tracing::info!(revision = %rev.name, "new revision");
+            ctx.event(
+                &*gs,
+                false,
+                "NewArtifact",
+                "Fetch",
+                format!("stored revision {}", rev.name),
+            )
+            .await;
+        }
+        Ok(_) => {}
+        Err(f) => {
+            tracing::warn!(reason = f.reason, message = %f.message, "fetch failed");
+            ctx.event(&*gs, true, f.reason, "Fetch", f.message.clone()).await;
+        }
+    }
+    Ok(match interval {
+        Some(i) => Action::requeue(i),
+        None => Action::await_change(),
+    })
+}
+
+/// After an error the reconcile could not report in the status.
+pub fn error_policy(_gs: Arc<GitSource>, e: &Error, _ctx: Arc<Ctx>) -> Action {
+    super::retry_after(e)
+}
