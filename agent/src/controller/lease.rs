@@ -8,16 +8,15 @@ use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
 use kube::api::{Api, ObjectMeta, Patch, PatchParams, PostParams};
 
-/// How long a Lease stays valid without renewal.
+/// How long a Lease stays valid without renewal (renewed every third of it).
 pub const LEASE_DURATION: Duration = Duration::from_secs(15);
-/// How often the holder renews it.
-pub const RENEW_EVERY: Duration = Duration::from_secs(5);
 
 /// One replica's side of the election.
 pub struct Elector {
     api: Api<Lease>,
     name: String,
     identity: String,
+    duration: Duration,
 }
 
 impl Elector {
@@ -27,14 +26,21 @@ impl Elector {
             api: Api::namespaced(client, namespace),
             name: name.to_string(),
             identity: identity.to_string(),
+            duration: LEASE_DURATION,
         }
+    }
+
+    /// The lease duration written (renewals happen at a third of it).
+    pub fn duration(mut self, d: Duration) -> Self {
+        self.duration = d.max(Duration::from_secs(1));
+        self
     }
 
     fn spec(&self, acquired: Option<MicroTime>, transitions: i32) -> LeaseSpec {
         let now = MicroTime(jiff::Timestamp::now());
         LeaseSpec {
             holder_identity: Some(self.identity.clone()),
-            lease_duration_seconds: Some(LEASE_DURATION.as_secs() as i32),
+            lease_duration_seconds: Some(self.duration.as_secs() as i32),
             acquire_time: Some(acquired.unwrap_or_else(|| now.clone())),
             renew_time: Some(now),
             lease_transitions: Some(transitions),
@@ -97,7 +103,7 @@ impl Elector {
                 Ok(false) => tracing::debug!(lease = %self.name, "another replica leads"),
                 Err(e) => tracing::warn!(lease = %self.name, error = %e, "leader election"),
             }
-            tokio::time::sleep(RENEW_EVERY / 2).await;
+            tokio::time::sleep(self.duration / 6).await;
         }
     }
 
@@ -106,7 +112,7 @@ impl Elector {
     pub async fn hold(&self) {
         let mut last_ok = std::time::Instant::now();
         loop {
-            tokio::time::sleep(RENEW_EVERY).await;
+            tokio::time::sleep(self.duration / 3).await;
             match self.try_acquire().await {
                 Ok(true) => last_ok = std::time::Instant::now(),
                 Ok(false) => {
@@ -115,7 +121,7 @@ impl Elector {
                 }
                 Err(e) => tracing::warn!(lease = %self.name, error = %e, "lease renewal failed"),
             }
-            if last_ok.elapsed() >= LEASE_DURATION {
+            if last_ok.elapsed() >= self.duration {
                 tracing::error!(lease = %self.name, "lease not renewed in time: leadership lost");
                 return;
             }

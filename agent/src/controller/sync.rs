@@ -463,3 +463,96 @@ pub async fn reconcile(sync: Arc<Sync>, ctx: Arc<Ctx>) -> Result<Action, Error> 
 pub fn error_policy(_sync: Arc<Sync>, e: &Error, _ctx: Arc<Ctx>) -> Action {
     super::retry_after(e)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sigil_crds::sigil::SyncSpec;
+
+    fn sync(generation: i64) -> Sync {
+        let mut s = Sync::new("app", SyncSpec::default());
+        s.metadata.namespace = Some("apps".into());
+        s.metadata.generation = Some(generation);
+        s.metadata.annotations = Some([(REQUESTED_AT.to_string(), "42".to_string())].into());
+        s
+    }
+
+    fn at(secs: i64) -> Time {
+        Time(jiff::Timestamp::from_second(secs).unwrap())
+    }
+
+    fn done(rev: &str) -> Result<Done, Failed> {
+        Ok(Done {
+            revision: rev.into(),
+            report: Report {
+                inventory: vec![Entry {
+                    id: "apps_web_apps_Deployment".into(),
+                    v: "v1".into(),
+                }],
+                ..Report::default()
+            },
+            pruned: vec![],
+            healthy: Some(true),
+            refresh: None,
+        })
+    }
+
+    #[test]
+    fn success_then_failure_keeps_the_last_applied_revision_and_inventory() {
+        let mut s = sync(3);
+        let st = new_status(&s, &done("main@sha1:aaa"), at(100));
+        assert_eq!(st.last_applied_revision.as_deref(), Some("main@sha1:aaa"));
+        assert_eq!(st.observed_generation, Some(3));
+        assert_eq!(st.last_handled_reconcile_at.as_deref(), Some("42"));
+        assert!(conditions::is_true(&st.conditions, "Ready"));
+        assert!(conditions::is_true(&st.conditions, "Healthy"));
+        assert_eq!(st.inventory.as_ref().unwrap().entries[0].id, "apps_web_apps_Deployment");
+        s.status = Some(st.clone());
+
+        // The same result again: nothing changes (no status write, no transition).
+        assert_eq!(new_status(&s, &done("main@sha1:aaa"), at(200)), st);
+
+        let f = Err(failed(
+            reason::DECRYPTION_FAILED,
+            "app/db.yaml: MAC mismatch",
+            Some("main@sha1:bbb"),
+        ));
+        let st2 = new_status(&s, &f, at(300));
+        assert_eq!(st2.last_applied_revision.as_deref(), Some("main@sha1:aaa"));
+        assert_eq!(st2.last_attempted_revision.as_deref(), Some("main@sha1:bbb"));
+        assert_eq!(
+            st2.inventory, st.inventory,
+            "the inventory stays that of the last apply"
+        );
+        let ready = st2.conditions.iter().find(|c| c.type_ == "Ready").unwrap();
+        assert_eq!(
+            (ready.status.as_str(), ready.reason.as_str()),
+            ("False", "DecryptionFailed")
+        );
+        assert_eq!(ready.last_transition_time, at(300));
+        assert!(
+            !st2.conditions
+                .iter()
+                .any(|c| c.type_ == "Stalled" || c.type_ == "Reconciling")
+        );
+    }
+
+    #[test]
+    fn invalid_spec_stalls_and_health_failure_marks_unhealthy() {
+        let s = sync(1);
+        let st = new_status(&s, &Err(failed(INVALID, "invalid interval", None)), at(1));
+        assert!(conditions::is_true(&st.conditions, "Stalled"));
+        assert_eq!(st.last_attempted_revision, None);
+        let st = new_status(
+            &s,
+            &Err(failed(
+                reason::HEALTH_CHECK_FAILED,
+                "Deployment apps/web: timed out",
+                Some("r"),
+            )),
+            at(2),
+        );
+        let healthy = st.conditions.iter().find(|c| c.type_ == "Healthy").unwrap();
+        assert_eq!(healthy.status, "False");
+    }
+}
