@@ -21,3 +21,19 @@ async fn controllers_against_a_real_cluster() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn external_secrets_with_kubernetes_auth_on_a_real_cluster() {
+    let Some(kubeconfig) = std::env::var_os("SIGIL_TEST_KUBECONFIG") else {
+        eprintln!("SKIPPED: SIGIL_TEST_KUBECONFIG is not set (no Kubernetes cluster for Vault's kubernetes auth)");
+        return;
+    };
+    scenario::external_secrets(
+        scenario::Target {
+            kubeconfig: kubeconfig.into(),
+            real: true,
+        },
+        &format!("sigil-ext-{}", std::process::id()),
+    )
+    .await;
+}

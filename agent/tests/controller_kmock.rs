@@ -12,15 +12,7 @@ async fn controllers_against_the_emulator() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: kmock\n  cluster:\n    server: {}\ncontexts:\n- name: kmock\n  context:\n    cluster: kmock\n    user: anonymous\n    namespace: default\nusers:\n- name: anonymous\n  user: {{}}\ncurrent-context: kmock\n",
-            api.url
-        ),
-    )
-    .unwrap();
+    let kubeconfig = scenario::kubeconfig_for(&api.url, dir.path());
     scenario::run(
         scenario::Target {
             kubeconfig,
@@ -60,4 +52,24 @@ async fn one_leader_at_a_time() {
     let spec = leases.get("leader").await.unwrap().spec.unwrap();
     assert_eq!(spec.holder_identity.as_deref(), Some("b"));
     assert_eq!(spec.lease_transitions, Some(1));
+}
+
+/// ExternalSecrets through a Sync, with a store logging in to OpenBao as a ServiceAccount
+/// (OpenBao checks the token with TokenReview against the emulator); see `support/scenario.rs`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn external_secrets_refresh_with_service_account_login() {
+    let Some(api) = sigil_tests::servers::kmock() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = scenario::kubeconfig_for(&api.url, dir.path());
+    scenario::external_secrets(
+        scenario::Target {
+            kubeconfig,
+            real: false,
+        },
+        "ext",
+    )
+    .await;
+    drop(api);
 }

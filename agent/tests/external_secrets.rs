@@ -360,14 +360,23 @@ spec:
     assert!(!e.contains("eyJ"), "no JWT in the message: {e}");
 }
 
+/// Kubernetes auth as a ServiceAccount runs through a Sync (controller_kmock.rs, and cluster.rs
+/// on a real cluster); outside the agent there is no token to request, and the error says so.
 #[test]
-fn kubernetes_auth_needs_a_cluster() {
-    match std::env::var("SIGIL_TEST_KUBECONFIG") {
-        Err(_) => eprintln!("SKIPPED: SIGIL_TEST_KUBECONFIG is not set; the Kubernetes-auth test needs a real cluster"),
-        Ok(_) => {
-            eprintln!("SKIPPED: Kubernetes auth with a service-account token is exercised by the agent's cluster tests")
-        }
-    }
+fn service_account_login_outside_the_agent_is_refused_clearly() {
+    let yaml = format!(
+        "{}---\napiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {{name: db, namespace: apps}}\nspec:\n  secretStoreRef: {{name: vault}}\n  data: [{{secretKey: p, remoteRef: {{key: app/db, property: p}}}}]\n",
+        store(
+            "http://127.0.0.1:9",
+            "      auth:\n        kubernetes: {mountPath: kubernetes, role: app, serviceAccountRef: {name: reader}}\n"
+        )
+    );
+    let r = ExternalSecrets::new(Arc::new(VaultKv::new()), None, None);
+    let e = rt().block_on(resolve_all(&r, &objects(&yaml))).unwrap_err().to_string();
+    assert!(
+        e.contains("ExternalSecret apps/db") && e.contains("needs the agent running against a cluster"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -9,7 +9,9 @@ What the shim adds to stock kmock 0.8: resourceVersion (a global counter), uid,
 creationTimestamp and generation (bumped when anything but status/metadata changes);
 server-side apply of a missing object creates it; `dryRun=All` computes the result and
 stores nothing; a write to the `status` subresource changes only `.status`; equality-based
-label selectors on list and watch; a numeric list resourceVersion; CRDs report Established.
+label selectors on list and watch; a numeric list resourceVersion; CRDs report Established;
+ServiceAccount tokens (TokenRequest) that its TokenReview recognises, so that a Vault-compatible
+server's kubernetes auth method can be pointed at it.
 
 It is NOT an API server: no field ownership or managedFields (an apply is a recursive merge,
 so a field removed from Git is not removed here), no conflicts, no optimistic concurrency,
@@ -17,7 +19,7 @@ no watch resume (a watch replays all objects as ADDED), no PUT, no defaulting or
 no garbage collection, no RBAC or impersonation. Tests against it show the controller's flow;
 server-side-apply semantics need a real cluster (SIGIL_TEST_KUBECONFIG).
 """
-import argparse, asyncio, copy, datetime, itertools, json, signal, uuid
+import argparse, asyncio, base64, copy, datetime, itertools, json, os, signal, time, uuid
 
 import aiohttp.web, attrs, kmock
 from kmock._internal import enums, k8s
@@ -39,11 +41,46 @@ RESOURCES = {
     "apiextensions.k8s.io/v1/customresourcedefinitions": dict(
         kind="CustomResourceDefinition", singular="customresourcedefinition", namespaced=False),
     "bitnami.com/v1alpha1/sealedsecrets": dict(kind="SealedSecret", singular="sealedsecret", namespaced=True),
+    "authentication.k8s.io/v1/tokenreviews": dict(kind="TokenReview", singular="tokenreview", namespaced=False),
     "sigil.dev/v1alpha1/gitsources": dict(kind="GitSource", singular="gitsource", namespaced=True, subresources={"status"}),
     "sigil.dev/v1alpha1/syncs": dict(kind="Sync", singular="sync", namespaced=True, subresources={"status"}),
 }
 VERBS = {"get", "list", "watch", "create", "patch", "delete"}
 _rv = itertools.count(1)
+_tokens = {}  # token -> (namespace, service account, audiences)
+
+
+def _b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _issue(namespace, name, spec):
+    """A ServiceAccount token shaped like the API server's (a JWS; the signature is random:
+    whoever checks it must ask TokenReview, as Vault's kubernetes auth does without pem_keys)."""
+    now = int(time.time())
+    exp = now + int(spec.get("expirationSeconds") or 3600)
+    auds = spec.get("audiences") or ["https://kubernetes.default.svc"]
+    claims = {"iss": "https://kubernetes.default.svc", "sub": f"system:serviceaccount:{namespace}:{name}",
+              "aud": auds, "iat": now, "nbf": now, "exp": exp,
+              "kubernetes.io": {"namespace": namespace, "serviceaccount": {"name": name, "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{namespace}/{name}"))}}}
+    token = ".".join([_b64(json.dumps({"alg": "RS256", "kid": "kmock"}).encode()),
+                      _b64(json.dumps(claims).encode()), _b64(os.urandom(256))])
+    _tokens[token] = (namespace, name, auds)
+    expires = datetime.datetime.fromtimestamp(exp, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {**spec, "audiences": auds}, "status": {"token": token, "expirationTimestamp": expires}}
+
+
+def _review(spec):
+    found = _tokens.get(spec.get("token", ""))
+    if not found:
+        return {"authenticated": False, "error": "invalid bearer token"}
+    namespace, name, auds = found
+    uid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{namespace}/{name}"))
+    return {"authenticated": True, "audiences": spec.get("audiences") or auds,
+            "user": {"username": f"system:serviceaccount:{namespace}:{name}", "uid": uid,
+                     "groups": ["system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated"]}}
 
 
 def _now():
@@ -139,7 +176,13 @@ class ShimmedEmulator(kmock.KubernetesEmulator):
                     event = "ADDED" if current is None else "MODIFIED"
                     await self._buses[request.resource].put({"type": event, "object": raw})
                 return aiohttp.web.json_response(raw, status=201 if current is None else 200)
+            if request.method == "POST" and request.subresource == "token" and request.resource.plural == "serviceaccounts":
+                spec = request.data.get("spec") or {} if isinstance(request.data, dict) else {}
+                return aiohttp.web.json_response(_issue(request.namespace, request.name, spec), status=201)
             if request.action == enums.action.CREATE and isinstance(request.data, dict):
+                if request.resource.plural == "tokenreviews":
+                    out = dict(request.data, status=_review(request.data.get("spec") or {}))
+                    return aiohttp.web.json_response(out, status=201)
                 if dry:
                     return aiohttp.web.json_response(request.data, status=201)
                 md = request.data.setdefault("metadata", {})

@@ -11,7 +11,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use http_body_util::BodyExt;
 use kube::Client;
 use kube::api::{
-    ApiResource, DeleteParams, GetParams, GroupVersionKind, ListParams, Patch, PatchParams, PropagationPolicy,
+    ApiResource, DeleteParams, GetParams, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
+    PropagationPolicy,
 };
 use kube::core::Request;
 use kube::discovery::Scope;
@@ -289,6 +290,41 @@ impl KubeApi {
                 message: "no object in the answer".into(),
             }),
         }
+    }
+
+    /// A token for ServiceAccount `namespace/name` (the TokenRequest API), valid 10 minutes.
+    pub async fn service_account_token(
+        &self,
+        namespace: &str,
+        name: &str,
+        audiences: &[String],
+    ) -> Result<secrecy::SecretString, ApiError> {
+        let what = format!("ServiceAccount {namespace}/{name} token");
+        let kind = self.kind(&what, "v1", "ServiceAccount").await?;
+        let body = serde_json::json!({
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "TokenRequest",
+            "spec": {"audiences": audiences, "expirationSeconds": 600},
+        });
+        let req = Request::new(Self::url(&kind, namespace))
+            .create_subresource("token", name, &PostParams::default(), body.to_string().into_bytes())
+            .map_err(|e| ApiError::Transport {
+                what: what.clone(),
+                reason: e.to_string(),
+            })?;
+        let answer = self.call(req, &what, None, None).await?;
+        let token = answer
+            .1
+            .as_ref()
+            .and_then(|o| o.0.pointer("/status/token"))
+            .and_then(|t| t.as_str())
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| ApiError::Refused {
+                what: what.clone(),
+                code: answer.0,
+                message: "no token in the answer".into(),
+            })?;
+        Ok(secrecy::SecretString::from(token.to_string()))
     }
 
     /// Deletes an object (in the background); `false` when it was already gone.

@@ -8,6 +8,7 @@ pub mod kubeapi;
 pub mod lease;
 pub mod sealing;
 pub mod sync;
+pub mod tokens;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -79,7 +80,7 @@ pub enum Error {
 /// What every reconcile shares.
 pub struct Ctx {
     /// The raw client for rendered objects and Secrets.
-    pub api: KubeApi,
+    pub api: Arc<KubeApi>,
     /// How the agent runs.
     pub config: Config,
     /// The HTTP port's state (certificate, readiness, metrics).
@@ -190,9 +191,9 @@ pub async fn run(
 ) -> Result<(), Error> {
     let (sync_reader, sync_writer) = reflector::store::<Sync>();
     let ctx = Arc::new(Ctx {
-        api: KubeApi::new(client.clone()),
+        api: Arc::new(KubeApi::new(client.clone())),
         http: Arc::clone(&http),
-        render_cache: RenderCache::new(256),
+        render_cache: RenderCache::new(4096),
         sealed: RwLock::new((Arc::new(SealedSecrets::new(Vec::new())), 0)),
         vault: Arc::new(VaultKv::new()),
         external: Mutex::default(),

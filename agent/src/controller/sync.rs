@@ -122,7 +122,9 @@ fn external_resolver(ctx: &Ctx, key: &str, sync: &Sync, keys: &pipeline::Decrypt
     {
         return Arc::clone(r);
     }
-    let mut r = ExternalSecrets::new(Arc::clone(&ctx.vault), keys.vault_token.clone(), None);
+    let issuer = super::tokens::ServiceAccountTokens::new(Arc::clone(&ctx.api), sync.namespace().unwrap_or_default());
+    let mut r =
+        ExternalSecrets::new(Arc::clone(&ctx.vault), keys.vault_token.clone(), None).token_issuer(Arc::new(issuer));
     if let Some(v) = vault {
         r = r.default_store(&v.store_name, v.store_kind.as_deref());
     }

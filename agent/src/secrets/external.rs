@@ -37,12 +37,21 @@ struct Cached {
     value: Object,
 }
 
+/// Issues ServiceAccount tokens for stores that log in as one (`auth.kubernetes.serviceAccountRef`,
+/// `auth.jwt.kubernetesServiceAccountToken`). The agent implements it with the TokenRequest API.
+#[async_trait::async_trait]
+pub trait TokenIssuer: Send + Sync {
+    /// A token for ServiceAccount `namespace/name` with `audiences` (empty: the API server's).
+    async fn token(&self, namespace: &str, name: &str, audiences: &[String]) -> Result<SecretString, String>;
+}
+
 /// Resolves ExternalSecrets against Vault/OpenBao.
 pub struct ExternalSecrets {
     kv: Arc<VaultKv>,
     token: Option<SecretString>,
     address: Option<String>,
     default_store: Option<externalsecret::StoreRef>,
+    issuer: Option<Arc<dyn TokenIssuer>>,
     cache: Mutex<HashMap<CacheKey, Cached>>,
 }
 
@@ -55,8 +64,15 @@ impl ExternalSecrets {
             token,
             address: address.map(|a| a.trim().trim_end_matches('/').to_string()),
             default_store: None,
+            issuer: None,
             cache: Mutex::default(),
         }
+    }
+
+    /// Where ServiceAccount tokens come from (without one, such stores are refused).
+    pub fn token_issuer(mut self, issuer: Arc<dyn TokenIssuer>) -> Self {
+        self.issuer = Some(issuer);
+        self
     }
 
     /// The store used by ExternalSecrets that name none (a Sync's `spec.vault`).
@@ -215,7 +231,25 @@ impl ExternalSecrets {
         })
     }
 
-    fn credential(&self, p: &VaultProvider, ctx: &Context<'_>, ns: &str) -> Result<Credential, String> {
+    async fn service_account_token(&self, sa: &serde_json::Value, ns: &str) -> Result<SecretString, String> {
+        let Some(issuer) = &self.issuer else {
+            return Err("a ServiceAccount token needs the agent running against a cluster".into());
+        };
+        let name = sa
+            .get("name")
+            .and_then(|n| n.as_str())
+            .filter(|n| !n.is_empty())
+            .ok_or("serviceAccountRef needs a name")?;
+        let sa_ns = sa.get("namespace").and_then(|n| n.as_str()).unwrap_or(ns);
+        let audiences: Vec<String> = sa
+            .get("audiences")
+            .and_then(|a| a.as_array())
+            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        issuer.token(sa_ns, name, &audiences).await
+    }
+
+    async fn credential(&self, p: &VaultProvider, ctx: &Context<'_>, ns: &str) -> Result<Credential, String> {
         if let Some(t) = &self.token {
             return Ok(Credential::Token(t.clone()));
         }
@@ -240,23 +274,33 @@ impl ExternalSecrets {
             });
         }
         if let Some(j) = &a.jwt {
-            let Some(r) = &j.secret_ref else {
-                return Err("jwt auth with kubernetesServiceAccountToken needs the agent running in a cluster".into());
+            let jwt = match (&j.secret_ref, &j.kubernetes_service_account_token) {
+                (Some(r), _) => secret_string(ctx, r, ns)?,
+                (None, Some(t)) => {
+                    let mut sa = t.get("serviceAccountRef").cloned().unwrap_or_default();
+                    if let (Some(aud), Some(m)) = (t.get("audiences"), sa.as_object_mut()) {
+                        m.entry("audiences").or_insert(aud.clone());
+                    }
+                    self.service_account_token(&sa, ns).await?
+                }
+                (None, None) => return Err("jwt auth needs secretRef or kubernetesServiceAccountToken".into()),
             };
             return Ok(Credential::Jwt {
                 mount: j.path.clone().unwrap_or_else(|| "jwt".into()),
                 role: j.role.clone().unwrap_or_default(),
-                jwt: secret_string(ctx, r, ns)?,
+                jwt,
             });
         }
         if let Some(k) = &a.kubernetes {
-            let Some(r) = &k.secret_ref else {
-                return Err("kubernetes auth with a serviceAccountRef needs the agent running in a cluster".into());
+            let jwt = match (&k.secret_ref, &k.service_account_ref) {
+                (Some(r), _) => secret_string(ctx, r, ns)?,
+                (None, Some(sa)) => self.service_account_token(sa, ns).await?,
+                (None, None) => return Err("kubernetes auth needs serviceAccountRef or secretRef".into()),
             };
             return Ok(Credential::Kubernetes {
                 mount: k.mount_path.clone().unwrap_or_else(|| "kubernetes".into()),
                 role: k.role.clone(),
-                jwt: secret_string(ctx, r, ns)?,
+                jwt,
             });
         }
         if let Some(other) = a.other.keys().next() {
@@ -314,7 +358,7 @@ impl ExternalSecrets {
         let provider = store.vault().map_err(in_store)?;
         // A ClusterSecretStore's referenced Secrets live in their given namespace (or the ES's).
         let ep = self.endpoint(&provider, ctx, ns).map_err(in_store)?;
-        let cred = self.credential(&provider, ctx, ns).map_err(in_store)?;
+        let cred = self.credential(&provider, ctx, ns).await.map_err(in_store)?;
         let mount = provider.path.clone().unwrap_or_else(|| "secret".into());
         let kv_version = match provider.version.as_deref() {
             None | Some("v2") => 2,

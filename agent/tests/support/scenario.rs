@@ -2,7 +2,9 @@
 //! cluster): a GitSource on a local repository made with `git`, a Sync with a SOPS Secret (real
 //! `sops` + `age-keygen`) and a SealedSecret, a second Sync that depends on it. Then: prune
 //! after a commit removes an object, a hand edit reverted, a tampered SOPS file that applies
-//! nothing, suspend, and no plaintext in logs, events or statuses.
+//! nothing, suspend, and no plaintext in logs, events or statuses. Also the helpers other
+//! controller tests share (repository, agent process, waiting).
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -33,10 +35,78 @@ pub struct Target {
     pub real: bool,
 }
 
-struct Agent {
+pub struct Agent {
     child: Child,
-    log: PathBuf,
-    http: String,
+    /// Its log file.
+    pub log: PathBuf,
+    /// Its HTTP port's base URL.
+    pub http: String,
+}
+
+/// Starts `sigil-agent run` against `kubeconfig` with its namespace `system`, logging to
+/// `dir/agent.log` (and working in `dir`).
+pub fn start_agent(kubeconfig: &Path, system: &str, dir: &Path) -> Agent {
+    let port = free_port();
+    let log = dir.join("agent.log");
+    let _ = AGENT_LOG.set(log.clone());
+    let child = Command::new(env!("CARGO_BIN_EXE_sigil-agent"))
+        .args(["run", "--kubeconfig"])
+        .arg(kubeconfig)
+        .args([
+            "--leader-elect",
+            "--namespace",
+            system,
+            "--http-addr",
+            &format!("127.0.0.1:{port}"),
+            "--git-cache-dir",
+        ])
+        .arg(dir.join("cache"))
+        .env(
+            "SIGIL_LOG",
+            std::env::var("SIGIL_TEST_AGENT_LOG").unwrap_or_else(|_| "debug".into()),
+        )
+        .env_remove("KUBECONFIG")
+        .env_remove("VAULT_ADDR")
+        .env_remove("VAULT_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    Agent {
+        child,
+        log,
+        http: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+/// A client for `kubeconfig`.
+pub async fn client(kubeconfig: &Path) -> Client {
+    let kc = kube::config::Kubeconfig::read_from(kubeconfig).unwrap();
+    let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .unwrap();
+    Client::try_from(config).unwrap()
+}
+
+/// A kubeconfig for an unauthenticated API at `url` (the emulator).
+pub fn kubeconfig_for(url: &str, dir: &Path) -> PathBuf {
+    let path = dir.join("kubeconfig");
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: kmock\n  cluster:\n    server: {url}\ncontexts:\n- name: kmock\n  context:\n    cluster: kmock\n    user: anonymous\n    namespace: default\nusers:\n- name: anonymous\n  user: {{}}\ncurrent-context: kmock\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// A new repository in `dir/repo` (branch main).
+pub fn new_repo(dir: &Path) -> PathBuf {
+    let repo = dir.join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    repo
 }
 
 impl Drop for Agent {
@@ -46,7 +116,7 @@ impl Drop for Agent {
     }
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
+pub fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .current_dir(dir)
         .args(args)
@@ -59,20 +129,20 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(ok(&out, "git")).unwrap().trim().to_string()
 }
 
-fn write(dir: &Path, rel: &str, text: &str) -> PathBuf {
+pub fn write(dir: &Path, rel: &str, text: &str) -> PathBuf {
     let p = dir.join(rel);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(&p, text).unwrap();
     p
 }
 
-fn commit(repo: &Path, msg: &str) -> String {
+pub fn commit(repo: &Path, msg: &str) -> String {
     git(repo, &["add", "-A"]);
     git(repo, &["commit", "-q", "-m", msg]);
     git(repo, &["rev-parse", "HEAD"])
 }
 
-async fn wait_for<T, F, Fut>(what: &str, limit: Duration, mut f: F) -> T
+pub async fn wait_for<T, F, Fut>(what: &str, limit: Duration, mut f: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
@@ -98,13 +168,13 @@ where
     }
 }
 
-fn ready(s: &Sync) -> Option<(String, String, String)> {
+pub fn ready(s: &Sync) -> Option<(String, String, String)> {
     let st = s.status.as_ref()?;
     let c = st.conditions.iter().find(|c| c.type_ == "Ready")?;
     Some((c.status.clone(), c.reason.clone(), c.message.clone()))
 }
 
-async fn apply<K>(api: &Api<K>, name: &str, v: serde_json::Value)
+pub async fn apply<K>(api: &Api<K>, name: &str, v: serde_json::Value)
 where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
@@ -113,7 +183,7 @@ where
         .unwrap_or_else(|e| panic!("apply {name}: {e}"));
 }
 
-async fn annotate<K>(api: &Api<K>, name: &str, value: &str)
+pub async fn annotate<K>(api: &Api<K>, name: &str, value: &str)
 where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
@@ -123,7 +193,7 @@ where
         .unwrap();
 }
 
-fn http_get(base: &str, path: &str) -> String {
+pub fn http_get(base: &str, path: &str) -> String {
     use std::io::{Read, Write};
     let addr = base.trim_start_matches("http://");
     let mut s = std::net::TcpStream::connect(addr).unwrap();
@@ -144,9 +214,7 @@ pub async fn run(target: Target, prefix: &str) {
     let apps = format!("{prefix}-apps");
 
     // The repository.
-    let repo = dir.path().join("repo");
-    std::fs::create_dir_all(&repo).unwrap();
-    git(&repo, &["init", "-q", "-b", "main"]);
+    let repo = new_repo(dir.path());
     write(
         &repo,
         "app/kustomization.yaml",
@@ -244,34 +312,7 @@ pub async fn run(target: Target, prefix: &str) {
     .await;
 
     // The agent.
-    let port = free_port();
-    let log = dir.path().join("agent.log");
-    let _ = AGENT_LOG.set(log.clone());
-    let child = Command::new(env!("CARGO_BIN_EXE_sigil-agent"))
-        .args(["run", "--kubeconfig"])
-        .arg(&target.kubeconfig)
-        .args([
-            "--namespace",
-            &system,
-            "--http-addr",
-            &format!("127.0.0.1:{port}"),
-            "--git-cache-dir",
-        ])
-        .arg(dir.path().join("cache"))
-        .env(
-            "SIGIL_LOG",
-            std::env::var("SIGIL_TEST_AGENT_LOG").unwrap_or_else(|_| "debug".into()),
-        )
-        .env_remove("KUBECONFIG")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let agent = Agent {
-        child,
-        log,
-        http: format!("http://127.0.0.1:{port}"),
-    };
+    let agent = start_agent(&target.kubeconfig, &system, dir.path());
 
     let sources: Api<GitSource> = Api::namespaced(client.clone(), &apps);
     let syncs: Api<Sync> = Api::namespaced(client.clone(), &apps);
@@ -514,5 +555,148 @@ pub async fn run(target: Target, prefix: &str) {
         for ns in [&system, &apps] {
             let _ = namespaces.delete(ns, &DeleteParams::default()).await;
         }
+    }
+}
+
+/// ExternalSecrets through a Sync: a store that logs in to OpenBao with Kubernetes auth as a
+/// ServiceAccount (token from the TokenRequest API; OpenBao checks it with TokenReview against
+/// the API), the Sync's `spec.vault` as the default store, and `refreshInterval` bringing a
+/// changed Vault value to the cluster without a new commit.
+pub async fn external_secrets(target: Target, prefix: &str) {
+    use sigil_tests::servers::bao_api;
+    const V1: &str = "Refresh-Canary-One-3";
+    const V2: &str = "Refresh-Canary-Two-4";
+    let Some(bao) = sigil_tests::servers::bao() else { return };
+    let system = format!("{prefix}-system");
+    let apps = format!("{prefix}-apps");
+    let client = client(&target.kubeconfig).await;
+    let kc = kube::config::Kubeconfig::read_from(&target.kubeconfig).unwrap();
+    let cluster = kc.clusters[0].cluster.clone().unwrap();
+    let mut auth_config = json!({"kubernetes_host": cluster.server.clone().unwrap(), "disable_local_ca_jwt": true});
+    auth_config["kubernetes_ca_cert"] = match &cluster.certificate_authority_data {
+        Some(ca) => String::from_utf8(B64.decode(ca).unwrap()).unwrap().into(),
+        // Plain http (the emulator): OpenBao still wants a CA; any certificate will do.
+        None => std::fs::read_to_string(sigil_tests::workspace_root().join("examples/keys/sealing-cert.pem"))
+            .unwrap()
+            .into(),
+    };
+    if target.real {
+        let namespaces: Api<Namespace> = Api::all(client.clone());
+        for ns in [&system, &apps] {
+            apply(
+                &namespaces,
+                ns,
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+            )
+            .await;
+        }
+        // The ServiceAccount, allowed to have tokens reviewed (Vault reviews with the login token).
+        let sas: Api<k8s_openapi::api::core::v1::ServiceAccount> = Api::namespaced(client.clone(), &apps);
+        apply(
+            &sas,
+            "vault-reader",
+            json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "vault-reader"}}),
+        )
+        .await;
+        let crbs: Api<k8s_openapi::api::rbac::v1::ClusterRoleBinding> = Api::all(client.clone());
+        let crb = format!("{prefix}-vault-reader-auth-delegator");
+        apply(&crbs, &crb, json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": crb},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:auth-delegator"},
+            "subjects": [{"kind": "ServiceAccount", "name": "vault-reader", "namespace": apps}]})).await;
+    }
+    let call = |m: &str, p: &str, b: serde_json::Value| {
+        let (code, text) = bao_api(&bao, m, p, &b.to_string(), None);
+        assert!(code < 300, "{m} {p}: {code} {text}");
+    };
+    call("POST", "sys/auth/kubernetes", json!({"type": "kubernetes"}));
+    call("POST", "auth/kubernetes/config", auth_config);
+    call(
+        "PUT",
+        "sys/policies/acl/read-app",
+        json!({"policy": "path \"secret/data/app\" { capabilities = [\"read\"] }"}),
+    );
+    call(
+        "POST",
+        "auth/kubernetes/role/app",
+        json!({"bound_service_account_names": ["vault-reader"], "bound_service_account_namespaces": [apps],
+               "token_policies": ["read-app"], "ttl": "1h"}),
+    );
+    call("POST", "secret/data/app", json!({"data": {"password": V1}}));
+
+    let dir = tempfile::tempdir().unwrap();
+    let repo = new_repo(dir.path());
+    write(
+        &repo,
+        "app/store.yaml",
+        &format!(
+            "apiVersion: external-secrets.io/v1\nkind: SecretStore\nmetadata:\n  name: vault\nspec:\n  provider:\n    vault:\n      server: {}\n      path: secret\n      version: v2\n      auth:\n        kubernetes:\n          mountPath: kubernetes\n          role: app\n          serviceAccountRef:\n            name: vault-reader\n",
+            bao.url
+        ),
+    );
+    write(
+        &repo,
+        "app/es.yaml",
+        "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata:\n  name: db\nspec:\n  refreshInterval: 2s\n  target:\n    name: db\n  data:\n  - secretKey: password\n    remoteRef:\n      key: app\n      property: password\n",
+    );
+    let c1 = commit(&repo, "external");
+    let agent = start_agent(&target.kubeconfig, &system, dir.path());
+    let sources: Api<GitSource> = Api::namespaced(client.clone(), &apps);
+    let syncs: Api<Sync> = Api::namespaced(client.clone(), &apps);
+    apply(
+        &sources,
+        "repo",
+        json!({"apiVersion": "sigil.dev/v1alpha1", "kind": "GitSource", "metadata": {"name": "repo"},
+               "spec": {"url": repo.display().to_string(), "ref": {"branch": "main"}, "interval": "10m"}}),
+    )
+    .await;
+    apply(
+        &syncs,
+        "ext",
+        json!({"apiVersion": "sigil.dev/v1alpha1", "kind": "Sync", "metadata": {"name": "ext"},
+               "spec": {"sourceRef": {"name": "repo"}, "path": "app", "interval": "10m",
+                        "vault": {"storeName": "vault"}}}),
+    )
+    .await;
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &apps);
+    let password = |want: &'static str| {
+        let secrets = secrets.clone();
+        move || {
+            let secrets = secrets.clone();
+            async move {
+                let s = secrets.get("db").await.ok()?;
+                let v = s.data?.get("password")?.0.clone();
+                (v == want.as_bytes()).then_some(())
+            }
+        }
+    };
+    let limit = Duration::from_secs(60);
+    wait_for("the ExternalSecret's value applied", limit, password(V1)).await;
+    let s = syncs.get("ext").await.unwrap();
+    assert_eq!(
+        s.status.unwrap().last_applied_revision.unwrap(),
+        format!("main@sha1:{c1}")
+    );
+    // Vault changes, Git does not: the refresh brings the new value.
+    call("POST", "secret/data/app", json!({"data": {"password": V2}}));
+    wait_for("the refreshed value applied", limit, password(V2)).await;
+    let logs = std::fs::read_to_string(&agent.log).unwrap();
+    for v in [V1, V2] {
+        assert!(!logs.contains(v), "the agent's log shows a Vault value");
+    }
+    assert!(!logs.contains("eyJ"), "the agent's log shows a token");
+    drop(agent);
+    if target.real {
+        let namespaces: Api<Namespace> = Api::all(client.clone());
+        for ns in [&system, &apps] {
+            let _ = namespaces.delete(ns, &DeleteParams::default()).await;
+        }
+        let crbs: Api<k8s_openapi::api::rbac::v1::ClusterRoleBinding> = Api::all(client.clone());
+        let _ = crbs
+            .delete(
+                &format!("{prefix}-vault-reader-auth-delegator"),
+                &DeleteParams::default(),
+            )
+            .await;
     }
 }
