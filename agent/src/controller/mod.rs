@@ -182,6 +182,33 @@ fn source_of(s: &Sync) -> (String, String) {
     (ns, s.spec.source_ref.name.clone())
 }
 
+/// The Syncs among `all` that `pick` selects, as controller references.
+fn refs(all: &[Arc<Sync>], pick: impl Fn(&Sync) -> bool) -> Vec<ObjectRef<Sync>> {
+    all.iter()
+        .filter(|s| pick(s))
+        .map(|s| ObjectRef::from_obj(&**s))
+        .collect()
+}
+
+/// Whether `s` reads its decryption keys from Secret `namespace/name`.
+fn reads_secret(s: &Sync, namespace: &str, name: &str) -> bool {
+    s.namespace().as_deref() == Some(namespace)
+        && s.spec
+            .decryption
+            .as_ref()
+            .and_then(|d| d.secret_ref.as_ref())
+            .is_some_and(|r| r.name == name)
+}
+
+/// Whether `s` depends on Sync `namespace/name` (a dependency without a namespace is in `s`'s).
+fn depends_on(s: &Sync, namespace: &str, name: &str) -> bool {
+    let own = s.namespace().unwrap_or_default();
+    s.spec
+        .depends_on
+        .iter()
+        .any(|d| d.name == name && d.namespace.as_deref().unwrap_or(&own) == namespace)
+}
+
 /// Runs both controllers until `shutdown` resolves or (with leader election) leadership is lost.
 pub async fn run(
     client: Client,
@@ -275,29 +302,12 @@ pub async fn run(
             wc.clone(),
             move |gs: GitSource| {
                 let key = (gs.namespace().unwrap_or_default(), gs.name_any());
-                by_source
-                    .state()
-                    .into_iter()
-                    .filter(|s| source_of(s) == key)
-                    .map(|s| ObjectRef::from_obj(&*s))
-                    .collect::<Vec<_>>()
+                refs(&by_source.state(), |s| source_of(s) == key)
             },
         )
         .watches_stream(secrets, move |meta| {
             let (ns, name) = (meta.namespace().unwrap_or_default(), meta.name_any());
-            by_secret
-                .state()
-                .into_iter()
-                .filter(|s| {
-                    s.namespace().as_deref() == Some(ns.as_str())
-                        && s.spec
-                            .decryption
-                            .as_ref()
-                            .and_then(|d| d.secret_ref.as_ref())
-                            .is_some_and(|r| r.name == name)
-                })
-                .map(|s| ObjectRef::from_obj(&*s))
-                .collect::<Vec<_>>()
+            refs(&by_secret.state(), |s| reads_secret(s, &ns, &name))
         })
         .watches(sync_api, wc, move |dep: Sync| {
             let ready = dep
@@ -308,18 +318,7 @@ pub async fn run(
                 return Vec::new();
             }
             let (ns, name) = (dep.namespace().unwrap_or_default(), dep.name_any());
-            by_dependency
-                .state()
-                .into_iter()
-                .filter(|s| {
-                    let own = s.namespace().unwrap_or_default();
-                    s.spec
-                        .depends_on
-                        .iter()
-                        .any(|d| d.name == name && d.namespace.clone().unwrap_or_else(|| own.clone()) == ns)
-                })
-                .map(|s| ObjectRef::from_obj(&*s))
-                .collect::<Vec<_>>()
+            refs(&by_dependency.state(), |s| depends_on(s, &ns, &name))
         })
         .run(sync::reconcile, sync::error_policy, Arc::clone(&ctx))
         .for_each(|r| async move {
@@ -350,4 +349,53 @@ pub async fn run(
 pub fn retry_after(e: &Error) -> Action {
     tracing::warn!(error = %e, "reconcile failed; retrying");
     Action::requeue(Duration::from_secs(30))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sigil_crds::sigil::{Decryption, LocalObjectReference, NamespacedObjectReference, SyncSpec};
+
+    fn sync(ns: &str, name: &str, f: impl FnOnce(&mut SyncSpec)) -> Arc<Sync> {
+        let mut spec = SyncSpec::default();
+        spec.source_ref.name = "repo".into();
+        f(&mut spec);
+        let mut s = Sync::new(name, spec);
+        s.metadata.namespace = Some(ns.into());
+        Arc::new(s)
+    }
+
+    #[test]
+    fn triggers_map_to_the_right_syncs() {
+        let all = vec![
+            sync("a", "web", |s| {
+                s.decryption = Some(Decryption {
+                    secret_ref: Some(LocalObjectReference { name: "keys".into() }),
+                })
+            }),
+            sync("a", "api", |s| {
+                s.depends_on = vec![NamespacedObjectReference {
+                    name: "web".into(),
+                    namespace: None,
+                }]
+            }),
+            sync("b", "other", |s| {
+                s.source_ref.namespace = Some("a".into());
+                s.depends_on = vec![NamespacedObjectReference {
+                    name: "web".into(),
+                    namespace: Some("a".into()),
+                }]
+            }),
+        ];
+        let names = |v: Vec<ObjectRef<Sync>>| v.into_iter().map(|r| r.name).collect::<Vec<_>>();
+        let key = ("a".to_string(), "repo".to_string());
+        assert_eq!(names(refs(&all, |s| source_of(s) == key)), ["web", "api", "other"]);
+        assert_eq!(names(refs(&all, |s| reads_secret(s, "a", "keys"))), ["web"]);
+        assert!(
+            refs(&all, |s| reads_secret(s, "b", "keys")).is_empty(),
+            "Secrets of another namespace"
+        );
+        assert_eq!(names(refs(&all, |s| depends_on(s, "a", "web"))), ["api", "other"]);
+        assert!(refs(&all, |s| depends_on(s, "b", "web")).is_empty());
+    }
 }

@@ -203,6 +203,14 @@ pub fn http_get(base: &str, path: &str) -> String {
     out
 }
 
+/// GitSource `repo` on the local repository `repo`, branch main.
+pub async fn git_source(sources: &Api<GitSource>, repo: &Path, interval: &str) {
+    let spec = json!({"url": repo.display().to_string(), "ref": {"branch": "main"}, "interval": interval});
+    let gs =
+        json!({"apiVersion": "sigil.dev/v1alpha1", "kind": "GitSource", "metadata": {"name": "repo"}, "spec": spec});
+    apply(sources, "repo", gs).await;
+}
+
 /// Runs the scenario; `prefix` keeps namespaces apart between runs.
 pub async fn run(target: Target, prefix: &str) {
     let Some(sops) = Sops::find() else { return };
@@ -316,13 +324,7 @@ pub async fn run(target: Target, prefix: &str) {
 
     let sources: Api<GitSource> = Api::namespaced(client.clone(), &apps);
     let syncs: Api<Sync> = Api::namespaced(client.clone(), &apps);
-    apply(
-        &sources,
-        "repo",
-        json!({"apiVersion": "sigil.dev/v1alpha1", "kind": "GitSource", "metadata": {"name": "repo"},
-               "spec": {"url": repo.display().to_string(), "ref": {"branch": "main"}, "interval": "1m"}}),
-    )
-    .await;
+    git_source(&sources, &repo, "1m").await;
     apply(
         &syncs,
         "after",
@@ -643,13 +645,7 @@ pub async fn external_secrets(target: Target, prefix: &str) {
     let agent = start_agent(&target.kubeconfig, &system, dir.path());
     let sources: Api<GitSource> = Api::namespaced(client.clone(), &apps);
     let syncs: Api<Sync> = Api::namespaced(client.clone(), &apps);
-    apply(
-        &sources,
-        "repo",
-        json!({"apiVersion": "sigil.dev/v1alpha1", "kind": "GitSource", "metadata": {"name": "repo"},
-               "spec": {"url": repo.display().to_string(), "ref": {"branch": "main"}, "interval": "10m"}}),
-    )
-    .await;
+    git_source(&sources, &repo, "10m").await;
     apply(
         &syncs,
         "ext",
