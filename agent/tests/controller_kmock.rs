@@ -73,3 +73,69 @@ async fn external_secrets_refresh_with_service_account_login() {
     .await;
     drop(api);
 }
+
+/// `wait: true` gates readiness on health: a Deployment whose rollout is not observed fails the
+/// Sync with HealthCheckFailed after `timeout` (naming it); once its status says rolled out (the
+/// test plays the Deployment controller), the Sync becomes Ready and Healthy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_checks_gate_readiness() {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use kube::api::{Api, Patch, PatchParams};
+    use serde_json::json;
+    use std::time::Duration;
+    let Some(api) = sigil_tests::servers::kmock() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let repo = scenario::new_repo(dir.path());
+    scenario::write(
+        &repo,
+        "app/deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - {name: web, image: registry.k8s.io/pause:3.10}\n",
+    );
+    scenario::commit(&repo, "deploy");
+    let kubeconfig = scenario::kubeconfig_for(&api.url, dir.path());
+    let client = scenario::client(&kubeconfig).await;
+    let _agent = scenario::start_agent(&kubeconfig, "health-system", dir.path());
+    let sources: Api<sigil_crds::sigil::GitSource> = Api::namespaced(client.clone(), "health");
+    let syncs: Api<sigil_crds::sigil::Sync> = Api::namespaced(client.clone(), "health");
+    scenario::git_source(&sources, &repo, "10m").await;
+    scenario::apply(
+        &syncs,
+        "app",
+        json!({"apiVersion": "sigil.dev/v1alpha1", "kind": "Sync", "metadata": {"name": "app"},
+               "spec": {"sourceRef": {"name": "repo"}, "path": "app", "interval": "10m", "retryInterval": "1s",
+                        "timeout": "2s", "wait": true}}),
+    )
+    .await;
+    let limit = Duration::from_secs(60);
+    let condition = |kind: &'static str, status: &'static str, reason: &'static str| {
+        let syncs = syncs.clone();
+        move || {
+            let syncs = syncs.clone();
+            async move {
+                let s = syncs.get("app").await.ok()?;
+                let c = s.status?.conditions.into_iter().find(|c| c.type_ == kind)?;
+                (c.status == status && c.reason == reason).then_some(c)
+            }
+        }
+    };
+    let c = scenario::wait_for(
+        "HealthCheckFailed",
+        limit,
+        condition("Ready", "False", "HealthCheckFailed"),
+    )
+    .await;
+    assert!(c.message.contains("Deployment health/web"), "{}", c.message);
+    let deploys: Api<Deployment> = Api::namespaced(client.clone(), "health");
+    let generation = deploys.get("web").await.unwrap().metadata.generation.unwrap();
+    let rolled_out = json!({"status": {"observedGeneration": generation, "replicas": 1, "updatedReplicas": 1,
+                                       "readyReplicas": 1, "availableReplicas": 1}});
+    deploys
+        .patch_status("web", &PatchParams::default(), &Patch::Merge(&rolled_out))
+        .await
+        .unwrap();
+    let ready = condition("Ready", "True", "ReconciliationSucceeded");
+    scenario::wait_for("Ready after the rollout", limit, ready).await;
+    scenario::wait_for("Healthy", limit, condition("Healthy", "True", "Succeeded")).await;
+}
