@@ -354,8 +354,14 @@ async fn run_agent(a: RunArgs) -> Result<()> {
         identity,
         concurrency: a.concurrency.max(1),
     };
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+    // Kubernetes stops a pod with SIGTERM; a terminal with SIGINT.
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let shutdown = async move {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        tracing::info!("shutting down");
     };
     sigil_agent::controller::run(client, config, http, shutdown).await?;
     Ok(())

@@ -52,6 +52,9 @@ async fn one_leader_at_a_time() {
     let spec = leases.get("leader").await.unwrap().spec.unwrap();
     assert_eq!(spec.holder_identity.as_deref(), Some("b"));
     assert_eq!(spec.lease_transitions, Some(1));
+    // A clean shutdown gives the Lease up at once.
+    b.release().await;
+    assert!(a.try_acquire().await.unwrap(), "a released Lease is free");
 }
 
 /// ExternalSecrets through a Sync, with a store logging in to OpenBao as a ServiceAccount

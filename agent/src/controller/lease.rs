@@ -92,6 +92,28 @@ impl Elector {
         }
     }
 
+    /// Gives the Lease up (on a clean shutdown), so another replica need not wait for expiry.
+    pub async fn release(&self) {
+        let Ok(Some(lease)) = self.api.get_opt(&self.name).await else {
+            return;
+        };
+        let holder = lease.spec.as_ref().and_then(|s| s.holder_identity.as_deref());
+        if holder != Some(self.identity.as_str()) {
+            return;
+        }
+        let patch = serde_json::json!({
+            "metadata": {"resourceVersion": lease.metadata.resource_version},
+            "spec": {"holderIdentity": null, "renewTime": null},
+        });
+        if let Err(e) = self
+            .api
+            .patch(&self.name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
+            tracing::debug!(lease = %self.name, error = %e, "lease not released");
+        }
+    }
+
     /// Waits until this replica holds the Lease.
     pub async fn acquire(&self) {
         loop {

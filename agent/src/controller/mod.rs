@@ -329,6 +329,8 @@ pub async fn run(
 
     http.ready.store(true, std::sync::atomic::Ordering::Relaxed);
     tracing::info!(namespace = %ctx.config.namespace, "controllers started");
+    let elector = elector.map(Arc::new);
+    let elector_release = elector.clone();
     let lost = async move {
         match &elector {
             Some(e) => e.hold().await,
@@ -342,6 +344,9 @@ pub async fn run(
     };
     keys_task.abort();
     http.ready.store(false, std::sync::atomic::Ordering::Relaxed);
+    if let (Ok(()), Some(e)) = (&result, &elector_release) {
+        e.release().await;
+    }
     result
 }
 
