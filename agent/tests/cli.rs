@@ -23,11 +23,11 @@ fn crds_print_what_deploy_ships() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let shipped = std::fs::read_to_string(sigil_tests::workspace_root().join("deploy/crds.yaml")).unwrap();
+    let shipped = std::fs::read_to_string(sigil_tests::workspace_root().join("deploy/base/crds.yaml")).unwrap();
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         shipped,
-        "deploy/crds.yaml is stale: run `sigil-agent crds > deploy/crds.yaml`"
+        "deploy/base/crds.yaml is stale: run `sigil-agent crds > deploy/base/crds.yaml`"
     );
     let docs = sigil_crds::manifest::load(shipped.as_bytes()).unwrap();
     let names: Vec<&str> = docs.iter().map(|d| d["metadata"]["name"].as_str().unwrap()).collect();
