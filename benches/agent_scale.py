@@ -82,7 +82,7 @@ def wait(what, limit, pred):
         r = pred()
         if r:
             return r
-        time.sleep(0.5)
+        time.sleep(5)
     raise SystemExit(f"timed out: {what}")
 
 

@@ -191,6 +191,13 @@ class ShimmedEmulator(kmock.KubernetesEmulator):
                     md["namespace"] = request.namespace
         return await super()._handle(request)
 
+    async def _serve_fetch(self, request):
+        # A direct lookup (kmock scans every object, which is slow with thousands).
+        key = (request.resource, request.namespace, request.name)
+        if key in self.objects and not self.objects[key].deleted:
+            return self.objects[key].raw
+        raise k8s.KubernetesObjectNotFoundError()
+
     async def _serve_list(self, request):
         out = await super()._serve_list(request)
         sel = request.params.get("labelSelector")
