@@ -427,6 +427,31 @@ pub async fn run(target: Target, prefix: &str) {
             rv,
             "no-op reconcile patched"
         );
+        // Impersonation: a Sync applying as a ServiceAccount without rights is refused by the
+        // API server, and says so.
+        let sas: Api<k8s_openapi::api::core::v1::ServiceAccount> = Api::namespaced(client.clone(), &apps);
+        apply(
+            &sas,
+            "nobody",
+            json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "nobody"}}),
+        )
+        .await;
+        apply(
+            &syncs,
+            "as-nobody",
+            json!({"apiVersion": "sigil.dev/v1alpha1", "kind": "Sync", "metadata": {"name": "as-nobody"},
+                   "spec": {"sourceRef": {"name": "repo"}, "path": "./extra", "interval": "10m",
+                            "serviceAccountName": "nobody"}}),
+        )
+        .await;
+        let (_, reason, message) = wait_for("the impersonated apply refused", limit, || async {
+            let s = syncs.get("as-nobody").await.ok()?;
+            ready(&s).filter(|r| r.0 == "False")
+        })
+        .await;
+        assert_eq!(reason, "ApplyFailed", "{message}");
+        assert!(message.contains("forbidden"), "{message}");
+        syncs.delete("as-nobody", &DeleteParams::default()).await.unwrap();
     }
 
     // A commit that drops the ConfigMap: pruned.
