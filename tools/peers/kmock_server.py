@@ -135,6 +135,10 @@ class ShimmedEmulator(kmock.KubernetesEmulator):
         return await super()._render_error(exc)
 
     async def _handle(self, request):
+        # kmock keeps every request and every object version for assertions; a long run (the
+        # scale bench) would drown in them (and in the garbage collector's walks over them).
+        if len(self._requests) > 1000:
+            del self._requests[:-100]
         if request.resource is not None and isinstance(request.data, (dict, list)):
             key = (request.resource, request.namespace, request.name)
             current = None
@@ -172,6 +176,9 @@ class ShimmedEmulator(kmock.KubernetesEmulator):
                         self.objects[key] = merged
                     else:
                         self.objects[key].create(merged)
+                        history = self.objects[key].history
+                        if len(history) > 4:
+                            del history[:-2]
                     raw = self.objects[key].raw
                     event = "ADDED" if current is None else "MODIFIED"
                     await self._buses[request.resource].put({"type": event, "object": raw})
