@@ -43,7 +43,7 @@ fn find<'a>(objs: &'a [Value], kind: &str, name: &str) -> Option<&'a Value> {
 #[test]
 fn install_manifests_are_locked_down_and_build_alike() {
     let Some(full) = kubectl_kustomize("deploy") else {
-        eprintln!("SKIPPED: kubectl is not installed");
+        sigil_tests::skip("kubectl is not installed");
         return;
     };
     let sort = |mut v: Vec<Value>| {

@@ -15,7 +15,7 @@ fn kubectl_kustomize(dir: &Path) -> Option<Vec<serde_json::Value>> {
     let out = match Command::new("kubectl").arg("kustomize").arg(dir).output() {
         Ok(o) => o,
         Err(_) => {
-            eprintln!("SKIPPED: kubectl is not installed; live kustomize parity needs it");
+            sigil_tests::skip("kubectl is not installed; live kustomize parity needs it");
             return None;
         }
     };

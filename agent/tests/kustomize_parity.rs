@@ -10,13 +10,7 @@ use sigil_agent::load::{DirTree, Loader};
 use sigil_crypto::keys::Keyring;
 
 fn corpus() -> Option<PathBuf> {
-    let dir = sigil_tests::workspace_root().join("../shared/kustomize-corpus/cases");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: ../shared/kustomize-corpus is absent; the parity run needs it");
-        None
-    }
+    Some(sigil_tests::shared_dir("kustomize-corpus")?.join("cases"))
 }
 
 enum Verdict {

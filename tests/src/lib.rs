@@ -22,6 +22,72 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
+/// Skips the calling test because `reason` (a missing peer, server or shared directory): the
+/// test must return right after. Under CI this panics instead — CI installs and starts every
+/// peer, so a skip there would hide a test that never ran. Outside CI it says so on stderr and,
+/// when `SIGIL_SKIP_LOG` names a file (as `tools/test.sh` sets it), appends a line
+/// `<test binary> <test>` TAB `<reason>` there, so the totals count the test as skipped, not passed.
+pub fn skip(reason: &str) {
+    if in_ci() {
+        panic!("under CI nothing is skipped, and this test would have been: {reason}");
+    }
+    eprintln!("SKIPPED: {reason}");
+    let Some(log) = std::env::var_os("SIGIL_SKIP_LOG") else {
+        return;
+    };
+    let binary = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .map(|s| s.rsplit_once('-').map_or(s.clone(), |(name, _hash)| name.to_string()))
+        .unwrap_or_default();
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("?");
+    let line = format!("{binary} {test}\t{}\n", reason.replace(['\n', '\t'], " "));
+    use std::io::Write;
+    // One small O_APPEND write per skip: lines from parallel tests do not interleave.
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(log) {
+        let _ = f.write_all(line.as_bytes());
+    }
+}
+
+/// The kubeconfig of the real cluster the cluster tests run against (`SIGIL_TEST_KUBECONFIG`;
+/// `tools/test.sh` starts `../shared/kube` and sets it when that directory is present), or a
+/// skip (a failure under CI).
+pub fn kubeconfig() -> Option<PathBuf> {
+    match std::env::var_os("SIGIL_TEST_KUBECONFIG").filter(|v| !v.is_empty()) {
+        Some(p) => Some(PathBuf::from(p)),
+        None => {
+            skip(
+                "SIGIL_TEST_KUBECONFIG is not set: no Kubernetes API server to test against (tools/test.sh starts ../shared/kube when it is present)",
+            );
+            None
+        }
+    }
+}
+
+/// `../shared/<name>` (the team's shared material), when present; otherwise a skip (a failure
+/// under CI).
+pub fn shared_dir(name: &str) -> Option<PathBuf> {
+    let dir = workspace_root().join("..").join("shared").join(name);
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        skip(&format!("../shared/{name} is absent"));
+        None
+    }
+}
+
+/// Whether the program `name` is on PATH; a skip (a failure under CI) when not. `hint` says
+/// where it comes from.
+pub fn have_program(name: &str, hint: &str) -> bool {
+    let found = std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
+        || Path::new(name).is_absolute() && Path::new(name).is_file();
+    if !found {
+        skip(&format!("{name} is not installed ({hint})"));
+    }
+    found
+}
+
 /// Locates a peer program on PATH or in the project's `.peers/bin`.
 pub fn peer(name: &str) -> Option<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
@@ -30,23 +96,16 @@ pub fn peer(name: &str) -> Option<PathBuf> {
     dirs.push(workspace_root().join(".peers").join("bin"));
     let found = dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file());
     if found.is_none() {
-        if in_ci() {
-            panic!("peer `{name}` is not installed (tools/peers/setup.sh installs it)");
-        }
-        eprintln!("SKIPPED: peer `{name}` is not installed; run tools/peers/setup.sh");
+        skip(&format!(
+            "peer `{name}` is not installed (tools/peers/setup.sh installs it)"
+        ));
     }
     found
 }
 
 /// `../shared/vectors`, when present (tests that read it skip, saying so, otherwise).
 pub fn shared_vectors() -> Option<PathBuf> {
-    let dir = workspace_root().join("..").join("shared").join("vectors");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: ../shared/vectors is absent; vector tests need it");
-        None
-    }
+    shared_dir("vectors")
 }
 
 /// The real `sops`, with its update check off and a clean key environment.
@@ -146,13 +205,10 @@ pub fn python() -> Option<PathBuf> {
     if p.is_file() {
         return Some(p);
     }
-    if in_ci() {
-        panic!(
-            "the peers' python is not installed at {} (tools/peers/setup.sh installs it)",
-            p.display()
-        );
-    }
-    eprintln!("SKIPPED: the peers' python is not installed; run tools/peers/setup.sh");
+    skip(&format!(
+        "the peers' python is not installed at {} (tools/peers/setup.sh installs it)",
+        p.display()
+    ));
     None
 }
 

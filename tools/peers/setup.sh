@@ -50,6 +50,8 @@ command -v curl >/dev/null 2>&1 || apt_missing+=(curl)   # start.sh health check
 [ -x /usr/sbin/sshd ]            || apt_missing+=(openssh-server)
 command -v gpg     >/dev/null 2>&1 || apt_missing+=(gnupg)
 command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl)
+# ../shared/kube/start.sh unpacks the API server with xz (it installs etcd itself).
+command -v xz      >/dev/null 2>&1 || apt_missing+=(xz-utils)
 # A Debian system python needs python3-venv for `-m venv`; pyenv/other builds have it built in.
 "$PY" -c 'import venv, ensurepip' >/dev/null 2>&1 || apt_missing+=(python3-venv)
 
@@ -138,7 +140,7 @@ v_age="$(age --version)"             || die "age does not run"
 v_agekg="$(age-keygen --version)"    || die "age-keygen does not run"
 v_bao="$(bao version | sed -n 1p)"    || die "bao does not run"
 v_py="$(python -c '
-import importlib.metadata as md, boto3, cryptography, kmock, kubesealpy, moto, ss_hybrid, yaml
+import importlib.metadata as md, boto3, cryptography, kubesealpy, moto, ss_hybrid, yaml
 print(" ".join(f"{p}={md.version(p)}" for p in ("moto", "boto3", "cryptography", "PyYAML", "kubesealpy")))
 ')" || die "python peers do not import"
 log "sops:       $v_sops"

@@ -68,7 +68,7 @@ fn make_ca(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::Pa
 #[test]
 fn https_with_custom_ca_and_bearer_token() {
     if !have("openssl", &["version"]) {
-        eprintln!("SKIPPED: openssl is not installed");
+        sigil_tests::skip("openssl is not installed (Debian: openssl)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();

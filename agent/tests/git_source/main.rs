@@ -156,7 +156,7 @@ fn git_daemon() {
         .stderr(Stdio::null())
         .spawn();
     let Ok(child) = child else {
-        eprintln!("SKIPPED: git daemon is not available");
+        sigil_tests::skip("git daemon is not available");
         return;
     };
     let _daemon = Kill(child);

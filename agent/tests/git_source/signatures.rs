@@ -96,7 +96,7 @@ fn gpg_key(home: &Path, uid: &str) -> String {
 #[test]
 fn commit_signatures_ssh_and_openpgp() {
     if !have("ssh-keygen", &["-?"]) || !have("gpg", &["--version"]) {
-        eprintln!("SKIPPED: ssh-keygen or gpg is missing (Debian: openssh-client, gnupg)");
+        sigil_tests::skip("ssh-keygen or gpg is missing (Debian: openssh-client, gnupg)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();

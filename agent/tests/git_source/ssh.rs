@@ -42,14 +42,16 @@ fn known_hosts(dir: &Path, name: &str, port: u16, host_key: &Path) -> PathBuf {
 #[test]
 fn ssh_with_key_and_known_hosts() {
     if !Path::new(SSHD).is_file() || !super::have("ssh-keygen", &["-?"]) {
-        eprintln!("SKIPPED: {SSHD} or ssh-keygen is missing (Debian: openssh-server, openssh-client)");
+        sigil_tests::skip(&format!(
+            "{SSHD} or ssh-keygen is missing (Debian: openssh-server, openssh-client)"
+        ));
         return;
     }
     let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap();
     let user = user.trim();
     if user == "root" && !Path::new("/run/sshd").is_dir() && std::fs::create_dir_all("/run/sshd").is_err() {
         // sshd started by root insists on its privilege-separation directory.
-        eprintln!("SKIPPED: sshd needs /run/sshd, which cannot be created");
+        sigil_tests::skip("sshd needs /run/sshd, which cannot be created");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
