@@ -72,11 +72,11 @@ fn main() {
     }
     let runs = 7;
     let (mut cold, mut warm, mut hit) = (Vec::new(), Vec::new(), Vec::new());
-    let cache = RenderCache::new(8);
+    let cache = RenderCache::new(64 << 20);
     let key = RenderKey {
         commit: "sha1:bench".into(),
         path: ".".into(),
-        keys_generation: 1,
+        inputs: 1,
     };
     for _ in 0..runs {
         // (a) cold

@@ -1,8 +1,10 @@
 //! The render cache: a render's result (objects with their secrets resolved) kept in memory,
-//! keyed by (commit, path, key-material generation), so reconciling an unchanged commit
-//! costs no read, decryption or build. Objects wipe their strings when the last user of an
-//! evicted entry drops it. The SOPS data-key cache (in the keyring) and the unsealed-value
-//! cache (in the SealedSecret resolver) work below it, for renders of new commits.
+//! keyed by everything that decides it — the commit, the path, and a keyed digest of the rest
+//! (namespaces, secrets policy, substitution variables, the generations of the decryption and
+//! sealing keys) — so reconciling an unchanged input costs no read, decryption or build. Its
+//! size is bounded in bytes (the objects' serialized size), oldest evicted first. Objects wipe
+//! their strings when the last user of an evicted entry drops it. The SOPS data-key cache (in
+//! the keyring) and the unsealed-value cache (in the SealedSecret resolver) work below it.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,24 +19,39 @@ pub struct RenderKey {
     pub commit: String,
     /// The path rendered.
     pub path: String,
-    /// Bumped whenever the decryption/sealing keys or resolver credentials change.
-    pub keys_generation: u64,
+    /// A keyed digest of every other input (namespaces, policy, variables, key generations).
+    pub inputs: u64,
 }
 
-/// A bounded cache of renders (oldest evicted first).
+struct Entry {
+    key: RenderKey,
+    objects: Arc<Vec<Object>>,
+    bytes: usize,
+}
+
+/// A cache of renders bounded in bytes (oldest evicted first).
 pub struct RenderCache {
-    entries: Mutex<VecDeque<(RenderKey, Arc<Vec<Object>>)>>,
+    entries: Mutex<(VecDeque<Entry>, usize)>,
     capacity: usize,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
+/// The memory a render takes, estimated from its serialized size.
+pub fn size_of(objects: &[Object]) -> usize {
+    objects
+        .iter()
+        .map(|o| serde_json::to_vec(&o.0).map(|b| b.len()).unwrap_or(0) * 2)
+        .sum::<usize>()
+        + std::mem::size_of::<Entry>()
+}
+
 impl RenderCache {
-    /// A cache holding at most `capacity` renders.
-    pub fn new(capacity: usize) -> Self {
+    /// A cache holding at most `capacity_bytes` of renders (0: nothing is kept).
+    pub fn new(capacity_bytes: usize) -> Self {
         RenderCache {
-            entries: Mutex::new(VecDeque::new()),
-            capacity: capacity.max(1),
+            entries: Mutex::new((VecDeque::new(), 0)),
+            capacity: capacity_bytes,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
@@ -46,9 +63,10 @@ impl RenderCache {
             .entries
             .lock()
             .ok()?
+            .0
             .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| Arc::clone(v));
+            .find(|e| e.key == *key)
+            .map(|e| Arc::clone(&e.objects));
         match hit {
             Some(_) => self.hits.fetch_add(1, Ordering::Relaxed),
             None => self.misses.fetch_add(1, Ordering::Relaxed),
@@ -56,24 +74,40 @@ impl RenderCache {
         hit
     }
 
-    /// Stores a render (replacing one with the same key) and returns it shared.
+    /// Stores a render (replacing one with the same key; a render larger than the whole cache
+    /// is not kept) and returns it shared.
     pub fn insert(&self, key: RenderKey, objects: Vec<Object>) -> Arc<Vec<Object>> {
+        let bytes = size_of(&objects);
         let v = Arc::new(objects);
-        if let Ok(mut e) = self.entries.lock() {
-            e.retain(|(k, _)| *k != key);
-            while e.len() >= self.capacity {
-                e.pop_front();
+        if bytes > self.capacity {
+            return v;
+        }
+        if let Ok(mut guard) = self.entries.lock() {
+            let (entries, used) = &mut *guard;
+            if let Some(i) = entries.iter().position(|e| e.key == key)
+                && let Some(old) = entries.remove(i)
+            {
+                *used -= old.bytes;
             }
-            e.push_back((key, Arc::clone(&v)));
+            while *used + bytes > self.capacity {
+                match entries.pop_front() {
+                    Some(old) => *used -= old.bytes,
+                    None => break,
+                }
+            }
+            entries.push_back(Entry {
+                key,
+                objects: Arc::clone(&v),
+                bytes,
+            });
+            *used += bytes;
         }
         v
     }
 
-    /// Drops every entry rendered with an older key generation (keys rotated).
-    pub fn retain_generation(&self, keys_generation: u64) {
-        if let Ok(mut e) = self.entries.lock() {
-            e.retain(|(k, _)| k.keys_generation == keys_generation);
-        }
+    /// (entries, bytes) held now.
+    pub fn usage(&self) -> (usize, usize) {
+        self.entries.lock().map(|g| (g.0.len(), g.1)).unwrap_or((0, 0))
     }
 
     /// (hits, misses) so far.
@@ -86,31 +120,36 @@ impl RenderCache {
 mod tests {
     use super::*;
 
-    fn key(c: &str, g: u64) -> RenderKey {
+    fn key(c: &str, inputs: u64) -> RenderKey {
         RenderKey {
             commit: c.into(),
             path: "app".into(),
-            keys_generation: g,
+            inputs,
         }
     }
 
+    fn render(n: usize) -> Vec<Object> {
+        (0..n)
+            .map(|i| Object(serde_json::json!({"kind": "ConfigMap", "metadata": {"name": format!("c{i}")}})))
+            .collect()
+    }
+
     #[test]
-    fn hits_misses_eviction_and_generations() {
-        let c = RenderCache::new(2);
+    fn hits_misses_and_eviction_by_bytes() {
+        let one = size_of(&render(10));
+        let c = RenderCache::new(one * 2 + one / 2);
         assert!(c.get(&key("a", 1)).is_none());
-        c.insert(key("a", 1), vec![Object(serde_json::json!({"kind": "A"}))]);
-        assert_eq!(c.get(&key("a", 1)).unwrap()[0].kind(), "A");
-        assert!(
-            c.get(&key("a", 2)).is_none(),
-            "another key generation is another render"
-        );
-        c.insert(key("b", 1), Vec::new());
-        c.insert(key("c", 1), Vec::new());
-        assert!(c.get(&key("a", 1)).is_none(), "oldest evicted");
-        c.insert(key("d", 2), Vec::new());
-        c.retain_generation(2);
-        assert!(c.get(&key("c", 1)).is_none());
-        assert!(c.get(&key("d", 2)).is_some());
+        c.insert(key("a", 1), render(10));
+        assert_eq!(c.get(&key("a", 1)).unwrap()[0].kind(), "ConfigMap");
+        assert!(c.get(&key("a", 2)).is_none(), "other inputs are another render");
+        c.insert(key("b", 1), render(10));
+        c.insert(key("c", 1), render(10));
+        assert!(c.get(&key("a", 1)).is_none(), "oldest evicted when the bytes run out");
+        assert!(c.get(&key("c", 1)).is_some());
+        assert_eq!(c.usage().0, 2);
+        assert!(c.usage().1 <= one * 2 + one / 2);
+        c.insert(key("huge", 1), render(1000));
+        assert!(c.get(&key("huge", 1)).is_none(), "larger than the cache: not kept");
         assert_eq!(c.stats(), (2, 4));
     }
 }

@@ -51,6 +51,23 @@ fn utf8(data: &BTreeMap<String, Zeroizing<Vec<u8>>>, key: &str) -> Result<Option
     }
 }
 
+/// Whether a GitSource may fetch `url`: `https://`, `http://` and `ssh://` (Flux's schemes);
+/// `file://` only when the agent allows local sources (tests, a developer's machine).
+pub fn check_url(url: &str, allow_local: bool) -> Result<(), Failure> {
+    let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+    match scheme.as_deref() {
+        Some("https" | "http" | "ssh") => Ok(()),
+        Some("file") if allow_local => Ok(()),
+        Some("file") => Err(invalid(format!(
+            "url {url:?}: file:// sources are allowed only with --allow-local-sources"
+        ))),
+        Some(other) => Err(invalid(format!(
+            "url {url:?}: scheme {other} is not supported (https, http, ssh)"
+        ))),
+        None => Err(invalid(format!("url {url:?}: not a URL (https://, http:// or ssh://)"))),
+    }
+}
+
 /// Fetch options from the spec and the credentials Secret's data (base64-decoded).
 pub fn fetch_options(
     spec: &GitSourceSpec,
@@ -183,6 +200,29 @@ pub fn status(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn url_schemes() {
+        for ok in [
+            "https://example.com/r.git",
+            "http://h/r",
+            "ssh://git@h/r.git",
+            "HTTPS://x/y",
+        ] {
+            assert!(check_url(ok, false).is_ok(), "{ok}");
+        }
+        assert!(check_url("file:///tmp/repo", true).is_ok());
+        for bad in [
+            "file:///tmp/repo",
+            "git://h/r",
+            "/tmp/repo",
+            "git@github.com:o/r.git",
+            "ext::sh -c x",
+        ] {
+            let e = check_url(bad, false).unwrap_err();
+            assert_eq!(e.reason, INVALID, "{bad}");
+        }
+    }
     use std::process::Command;
 
     fn git(dir: &Path, args: &[&str]) {

@@ -1,6 +1,9 @@
-//! Health of applied objects, after kstatus (what `kubectl wait`/Flux use): workloads rolled
-//! out, Jobs complete, generic `Ready` conditions, and objects whose controller has not yet
-//! observed their latest generation still in progress.
+//! Health of applied objects, after kstatus (what `kubectl wait`/Flux use): first for every
+//! kind — being deleted, a controller that has not observed the latest generation, or a
+//! `Reconciling=True` condition is in progress, `Stalled=True` is failed — then workloads
+//! rolled out (StatefulSets with a `partition` only up to it), Jobs complete, claims bound,
+//! and for any other kind its `Ready` condition (Flux's HelmRelease and Kustomization, Sigil's
+//! Sync, most operators' resources): `True` is current, `False`/`Unknown` in progress.
 
 use serde_json::Value;
 
@@ -46,12 +49,21 @@ fn cond_text(v: &Value, kind: &str) -> String {
 /// The health of a live object.
 pub fn health(o: &Object) -> Health {
     let v = &o.0;
+    if v.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null()) {
+        return Health::InProgress("being deleted".into());
+    }
     let generation = int(v, "/metadata/generation");
     let observed = v.pointer("/status/observedGeneration").and_then(|x| x.as_i64());
     if let Some(obs) = observed
-        && obs < generation
+        && obs != generation
     {
         return Health::InProgress(format!("observed generation {obs} of {generation}"));
+    }
+    if cond_status(v, "Reconciling") == Some("True") {
+        return Health::InProgress(format!("reconciling: {}", cond_text(v, "Reconciling")));
+    }
+    if cond_status(v, "Stalled") == Some("True") {
+        return Health::Failed(format!("stalled: {}", cond_text(v, "Stalled")));
     }
     match (o.api_version(), o.kind()) {
         ("apps/v1", "Deployment") => {
@@ -81,28 +93,7 @@ pub fn health(o: &Object) -> Health {
             }
             Health::Current
         }
-        ("apps/v1", "StatefulSet") => {
-            if observed.is_none() {
-                return Health::InProgress("rollout not observed yet".into());
-            }
-            let want = v.pointer("/spec/replicas").and_then(|x| x.as_i64()).unwrap_or(1);
-            let ready = int(v, "/status/readyReplicas");
-            if ready < want {
-                return Health::InProgress(format!("{ready} of {want} replicas ready"));
-            }
-            let strategy = v
-                .pointer("/spec/updateStrategy/type")
-                .and_then(|x| x.as_str())
-                .unwrap_or("RollingUpdate");
-            let (cur, upd) = (
-                v.pointer("/status/currentRevision").and_then(|x| x.as_str()),
-                v.pointer("/status/updateRevision").and_then(|x| x.as_str()),
-            );
-            if strategy == "RollingUpdate" && cur != upd {
-                return Health::InProgress("rolling update in progress".into());
-            }
-            Health::Current
-        }
+        ("apps/v1", "StatefulSet") => statefulset(v, observed.is_some()),
         ("apps/v1", "DaemonSet") => {
             if observed.is_none() {
                 return Health::InProgress("rollout not observed yet".into());
@@ -148,22 +139,60 @@ pub fn health(o: &Object) -> Health {
             Health::Current
         }
         _ => match cond_status(v, "Ready") {
-            Some("True") | None => {
-                if cond_status(v, "Stalled") == Some("True") {
-                    Health::Failed(format!("stalled: {}", cond_text(v, "Stalled")))
-                } else {
-                    Health::Current
-                }
-            }
-            Some(_) => {
-                if cond_status(v, "Stalled") == Some("True") {
-                    Health::Failed(format!("stalled: {}", cond_text(v, "Stalled")))
-                } else {
-                    Health::InProgress(format!("not ready: {}", cond_text(v, "Ready")))
-                }
-            }
+            Some("True") | None => Health::Current,
+            Some(_) => Health::InProgress(format!("not ready: {}", cond_text(v, "Ready"))),
         },
     }
+}
+
+/// kstatus's StatefulSet rules: with `OnDelete` it is current once observed; otherwise all
+/// replicas must exist and be ready, and then — with a `partition` — only the replicas at or
+/// above it need the update, else every replica must run the update revision.
+fn statefulset(v: &Value, observed: bool) -> Health {
+    if !observed {
+        return Health::InProgress("rollout not observed yet".into());
+    }
+    let strategy = v
+        .pointer("/spec/updateStrategy/type")
+        .and_then(|x| x.as_str())
+        .unwrap_or("RollingUpdate");
+    if strategy == "OnDelete" {
+        return Health::Current;
+    }
+    let want = v.pointer("/spec/replicas").and_then(|x| x.as_i64()).unwrap_or(1);
+    let (replicas, ready) = (int(v, "/status/replicas"), int(v, "/status/readyReplicas"));
+    if want > replicas {
+        return Health::InProgress(format!("replicas: {replicas}/{want}"));
+    }
+    if want > ready {
+        return Health::InProgress(format!("ready: {ready}/{want}"));
+    }
+    if replicas > want {
+        return Health::InProgress(format!("pending termination: {}", replicas - want));
+    }
+    if let Some(partition) = v
+        .pointer("/spec/updateStrategy/rollingUpdate/partition")
+        .and_then(|x| x.as_i64())
+    {
+        let updated = int(v, "/status/updatedReplicas");
+        let need = want.saturating_sub(partition).max(0);
+        if updated < need {
+            return Health::InProgress(format!("partitioned rollout: updated {updated}/{need}"));
+        }
+        return Health::Current;
+    }
+    let current = int(v, "/status/currentReplicas");
+    if want > current {
+        return Health::InProgress(format!("current: {current}/{want}"));
+    }
+    let (cur, upd) = (
+        v.pointer("/status/currentRevision").and_then(|x| x.as_str()),
+        v.pointer("/status/updateRevision").and_then(|x| x.as_str()),
+    );
+    if cur != upd {
+        return Health::InProgress("waiting for the update revision to become current".into());
+    }
+    Health::Current
 }
 
 #[cfg(test)]
@@ -216,11 +245,31 @@ mod tests {
         assert!(
             matches!(health(&job(serde_json::json!({"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}))), Health::Failed(m) if m.contains("Backoff"))
         );
-        let sts = o(
-            serde_json::json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"generation": 1}, "spec": {"replicas": 1},
-            "status": {"observedGeneration": 1, "readyReplicas": 1, "currentRevision": "a", "updateRevision": "b"}}),
+        let sts = |spec: Value, status: Value| {
+            let mut v = serde_json::json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"generation": 1},
+                "spec": {"replicas": 3}, "status": {"observedGeneration": 1, "replicas": 3, "readyReplicas": 3}});
+            for (field, extra) in [("spec", spec), ("status", status)] {
+                for (k, x) in extra.as_object().unwrap() {
+                    v[field][k] = x.clone();
+                }
+            }
+            health(&o(v))
+        };
+        let rolling = serde_json::json!({"currentReplicas": 1, "updatedReplicas": 2, "currentRevision": "a", "updateRevision": "b"});
+        assert!(matches!(sts(serde_json::json!({}), rolling.clone()), Health::InProgress(m) if m.contains("current")));
+        // A partition at 1: replicas 1 and 2 must be updated, replica 0 may wait.
+        let partitioned =
+            serde_json::json!({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 1}}});
+        assert_eq!(sts(partitioned.clone(), rolling.clone()), Health::Current);
+        let one_updated = serde_json::json!({"updatedReplicas": 1, "currentRevision": "a", "updateRevision": "b"});
+        assert!(matches!(sts(partitioned, one_updated), Health::InProgress(m) if m.contains("partitioned")));
+        assert_eq!(
+            sts(serde_json::json!({"updateStrategy": {"type": "OnDelete"}}), rolling),
+            Health::Current
         );
-        assert!(matches!(health(&sts), Health::InProgress(_)));
+        assert!(
+            matches!(sts(serde_json::json!({}), serde_json::json!({"readyReplicas": 2})), Health::InProgress(m) if m.contains("ready: 2/3"))
+        );
         let ds = o(
             serde_json::json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"generation": 1},
             "status": {"observedGeneration": 1, "desiredNumberScheduled": 3, "updatedNumberScheduled": 3, "numberAvailable": 3}}),
@@ -233,6 +282,33 @@ mod tests {
         };
         assert_eq!(health(&cr("True")), Health::Current);
         assert!(matches!(health(&cr("False")), Health::InProgress(_)));
+        // Flux's HelmRelease, Sigil's Sync: Ready at the observed generation; Stalled fails.
+        let release = |status: Value| {
+            o(
+                serde_json::json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "metadata": {"generation": 4}, "status": status}),
+            )
+        };
+        let ready = serde_json::json!({"type": "Ready", "status": "True"});
+        assert_eq!(
+            health(&release(
+                serde_json::json!({"observedGeneration": 4, "conditions": [ready.clone()]})
+            )),
+            Health::Current
+        );
+        assert!(matches!(
+            health(&release(
+                serde_json::json!({"observedGeneration": 3, "conditions": [ready]})
+            )),
+            Health::InProgress(_)
+        ));
+        let stalled = serde_json::json!({"observedGeneration": 4, "conditions": [{"type": "Ready", "status": "False"}, {"type": "Stalled", "status": "True", "reason": "InstallFailed"}]});
+        assert!(matches!(health(&release(stalled)), Health::Failed(m) if m.contains("InstallFailed")));
+        let reconciling = serde_json::json!({"observedGeneration": 4, "conditions": [{"type": "Reconciling", "status": "True"}, {"type": "Ready", "status": "True"}]});
+        assert!(matches!(health(&release(reconciling)), Health::InProgress(_)));
+        let deleting = o(
+            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z"}}),
+        );
+        assert!(matches!(health(&deleting), Health::InProgress(m) if m.contains("deleted")));
         let plain = o(serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}));
         assert_eq!(health(&plain), Health::Current);
     }

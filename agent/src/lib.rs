@@ -11,13 +11,13 @@ pub mod cache;
 pub mod conditions;
 #[cfg(all(feature = "git", feature = "cloud", feature = "cluster"))]
 pub mod controller;
+pub mod digest;
 pub mod duration;
 #[cfg(all(feature = "git", feature = "cluster"))]
 pub mod gitsource;
 pub mod health;
 #[cfg(feature = "cluster")]
 pub mod http;
-pub mod keys;
 pub mod kustomize;
 pub mod load;
 pub mod object;
@@ -25,8 +25,10 @@ pub mod object;
 pub mod pipeline;
 pub mod redact;
 pub mod render;
+pub mod sealing_keys;
 pub mod secrets;
 #[cfg(feature = "git")]
 pub mod source;
+pub mod substitute;
 #[cfg(feature = "cloud")]
 pub mod vault;

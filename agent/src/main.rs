@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use sigil_agent::digest::DigestKey;
 use sigil_agent::load::{DirTree, FileTree, Loader};
 use sigil_agent::secrets::external::ExternalSecrets;
 use sigil_agent::secrets::{Policy, SealedSecrets, SecretResolver};
@@ -34,7 +35,7 @@ enum Command {
     /// Render a directory as the agent would and print the objects as YAML.
     Render(Box<RenderArgs>),
     /// Run the controllers (GitSource, Sync) against a cluster, in or out of it.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Print Sigil's CRDs (GitSource, Sync) as YAML, as deploy/ ships them.
     Crds,
     /// Print the version.
@@ -70,11 +71,42 @@ struct RunArgs {
     /// Take a Lease before reconciling, so only one replica does.
     #[arg(long)]
     leader_elect: bool,
+    /// How long a Lease nobody renews stays valid (Go duration).
+    #[arg(long, default_value = "15s")]
+    leader_election_lease_duration: String,
+    /// How long the leader keeps trying to renew before giving up (shorter than the lease).
+    #[arg(long, default_value = "10s")]
+    leader_election_renew_deadline: String,
+    /// How often candidates try to acquire and the leader renews.
+    #[arg(long, default_value = "2s")]
+    leader_election_retry_period: String,
+    /// Syncs without spec.serviceAccountName apply as this ServiceAccount of their own
+    /// namespace (multi-tenant lockdown; deploy/tenant sets it).
+    #[arg(long)]
+    default_service_account: Option<String>,
+    /// Refuse a sourceRef or dependsOn in another namespace than the Sync's.
+    #[arg(long)]
+    no_cross_namespace_refs: bool,
+    /// Allow file:// GitSource URLs (tests and local use; never in a shared cluster).
+    #[arg(long)]
+    allow_local_sources: bool,
+    /// Randomize requeue intervals by ± this percentage (0 to 99).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u8).range(0..100))]
+    interval_jitter_percentage: u8,
+    /// How soon a Sync whose dependency is not Ready looks again (Go duration).
+    #[arg(long, default_value = "30s")]
+    requeue_dependency: String,
+    /// Memory for cached renders, in MiB.
+    #[arg(long, default_value_t = 16)]
+    render_cache_mib: usize,
+    /// Renders at once (CPU-bound work: decryption, unsealing, kustomize).
+    #[arg(long, default_value_t = 2)]
+    render_concurrency: usize,
     /// Where fetched repositories are cached (bare repositories: ciphertext only).
     #[arg(long, default_value_os_t = std::env::temp_dir().join("sigil-git"))]
     git_cache_dir: PathBuf,
     /// Reconciles at once, per controller.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 10)]
     concurrency: u16,
 }
 
@@ -144,21 +176,29 @@ struct RenderArgs {
     /// Refuse plaintext Secret manifests found in the source.
     #[arg(long)]
     deny_plaintext_secrets: bool,
-    /// Print Secret values instead of `<redacted sha256:...>`.
+    /// Print Secret values instead of `<redacted hmac:...>` (an HMAC keyed by the decryption
+    /// keys given: comparable between runs with the same keys).
     #[arg(long)]
     show_secrets: bool,
 }
 
 async fn run_render(a: RenderArgs) -> Result<()> {
+    // The key material in use also keys the redaction digests: comparable between runs for
+    // whoever holds these keys, useless to anyone who does not.
+    let mut material: Vec<zeroize::Zeroizing<Vec<u8>>> = Vec::new();
     let mut age = AgeKeys::new();
     for f in &a.age_key_file {
         age.add_file(f)?;
+        material.push(zeroize::Zeroizing::new(
+            std::fs::read(f).with_context(|| format!("{}: cannot read", f.display()))?,
+        ));
     }
     let token = match &a.vault_token_file {
         Some(f) => {
             let text = zeroize::Zeroizing::new(
                 std::fs::read_to_string(f).with_context(|| format!("{}: cannot read", f.display()))?,
             );
+            material.push(zeroize::Zeroizing::new(text.trim().as_bytes().to_vec()));
             Some(secrecy::SecretString::from(text.trim().to_string()))
         }
         None => None,
@@ -171,7 +211,9 @@ async fn run_render(a: RenderArgs) -> Result<()> {
     for f in &a.sealing_key {
         let bytes = zeroize::Zeroizing::new(std::fs::read(f).with_context(|| format!("{}: cannot read", f.display()))?);
         sealing.extend(load_private_keys(&bytes, &f.display().to_string())?);
+        material.push(bytes);
     }
+    let digest_key = DigestKey::derive("sigil-agent render", &material).unwrap_or_else(DigestKey::random);
     // ExternalSecrets: the CLI's token and address (or VAULT_TOKEN/VAULT_ADDR) override the
     // stores' auth and server when given.
     let es_token = match &token {
@@ -211,7 +253,7 @@ async fn run_render(a: RenderArgs) -> Result<()> {
             if a.show_secrets {
                 o.0.clone()
             } else {
-                redact::redacted(o).0.clone()
+                redact::redacted(o, &digest_key).0.clone()
             }
         })
         .collect();
@@ -325,11 +367,22 @@ async fn client_for(a: &RunArgs) -> Result<kube::Client> {
     Ok(kube::Client::try_from(config)?)
 }
 
+fn duration_flag(name: &str, value: &str) -> Result<std::time::Duration> {
+    sigil_agent::duration::parse(value)
+        .filter(|d| !d.is_zero())
+        .with_context(|| format!("invalid --{name} {value:?} (a Go duration such as 30s or 1h)"))
+}
+
 async fn run_agent(a: RunArgs) -> Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let key_renew = sigil_agent::duration::parse(&a.key_renew_period)
-        .filter(|d| !d.is_zero())
-        .with_context(|| format!("invalid --key-renew-period {:?}", a.key_renew_period))?;
+    let key_renew = duration_flag("key-renew-period", &a.key_renew_period)?;
+    let lease = sigil_agent::controller::lease::Timing {
+        lease_duration: duration_flag("leader-election-lease-duration", &a.leader_election_lease_duration)?,
+        renew_deadline: duration_flag("leader-election-renew-deadline", &a.leader_election_renew_deadline)?,
+        retry_period: duration_flag("leader-election-retry-period", &a.leader_election_retry_period)?,
+    };
+    lease.validate().map_err(anyhow::Error::msg)?;
+    let dependency_requeue = duration_flag("requeue-dependency", &a.requeue_dependency)?;
     let client = client_for(&a).await?;
     let http = std::sync::Arc::new(sigil_agent::http::State::default());
     let listener = tokio::net::TcpListener::bind(&a.http_addr)
@@ -351,8 +404,16 @@ async fn run_agent(a: RunArgs) -> Result<()> {
         key_bits: a.key_bits,
         label_selector: a.watch_label_selector,
         leader_elect: a.leader_elect,
+        lease,
         identity,
         concurrency: a.concurrency.max(1),
+        render_slots: a.render_concurrency.max(1),
+        render_cache_bytes: a.render_cache_mib << 20,
+        default_service_account: a.default_service_account,
+        no_cross_namespace_refs: a.no_cross_namespace_refs,
+        allow_local_sources: a.allow_local_sources,
+        jitter_percent: a.interval_jitter_percentage,
+        dependency_requeue,
     };
     // Kubernetes stops a pod with SIGTERM; a terminal with SIGINT.
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -399,7 +460,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Crds) => print_crds(),
         Some(Command::Run(a)) => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-            Ok(rt) => rt.block_on(run_agent(a)),
+            Ok(rt) => rt.block_on(run_agent(*a)),
             Err(e) => Err(e.into()),
         },
         Some(Command::Render(a)) => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

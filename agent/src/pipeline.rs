@@ -1,14 +1,14 @@
 //! One Sync's render, as the reconciler runs it: keys from the Sync's decryption Secret
-//! (`*.agekey`, `sops.aws-kms`, `sops.vault-token` — Flux's keys), render, secrets resolved,
-//! the result cached by (commit, path, key generation), and a failure mapped to the status
-//! reason it reports (`BuildFailed`, `DecryptionFailed`). Nothing here talks to the cluster.
+//! (`*.agekey`, `sops.aws-kms`, `sops.vault-token` — Flux's keys), render, namespaces placed,
+//! post-build variables substituted, secrets resolved, the result cached by (commit, path,
+//! digest of every other input), and a failure mapped to the status reason it reports
+//! (`BuildFailed`, `DecryptionFailed`). Nothing here talks to the cluster.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use secrecy::SecretString;
-use sha2::{Digest, Sha256};
 use sigil_crypto::keys::Keyring;
 use sigil_crypto::keys::age::AgeKeys;
 use sigil_crypto::keys::awskms::AwsKms;
@@ -21,6 +21,7 @@ use crate::load::{FileTree, LoadError, Loader};
 use crate::object::Object;
 use crate::render::{self, RenderError};
 use crate::secrets::{self, Policy, ResolveError, SecretResolver};
+use crate::substitute::Vars;
 
 /// Condition reason: the render failed (kustomize, YAML, paths, policy).
 pub const BUILD_FAILED: &str = "BuildFailed";
@@ -73,15 +74,15 @@ fn text(key: &str, v: &[u8]) -> Result<Zeroizing<String>, KeysError> {
 /// Keys from a decryption Secret's data (already base64-decoded). Only the Secret's own
 /// credentials are used: never the agent's ambient AWS chain, `VAULT_TOKEN` or home files.
 pub fn decryption_keys(data: &BTreeMap<String, Zeroizing<Vec<u8>>>) -> Result<DecryptionKeys, KeysError> {
-    let mut h = Sha256::new();
+    // Keyed with this process's own key: a cache key, never shown.
+    let mut h = crate::digest::process_key().mac();
     for (k, v) in data {
-        h.update((k.len() as u64).to_be_bytes());
+        h.update(&(k.len() as u64).to_be_bytes());
         h.update(k.as_bytes());
-        h.update((v.len() as u64).to_be_bytes());
+        h.update(&(v.len() as u64).to_be_bytes());
         h.update(v.as_slice());
     }
-    let digest = h.finalize();
-    let generation = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+    let generation = h.finish_u64();
     let mut age = AgeKeys::new();
     let mut keyring = Keyring::new();
     let mut vault_token = None;
@@ -203,31 +204,54 @@ pub struct Rendered {
     pub refresh: Option<std::time::Duration>,
 }
 
-/// Renders `path` of `tree` with its secrets resolved; a hit in `cache` for
-/// (`commit`, `path`, `generation`, namespaces) skips everything.
-#[allow(clippy::too_many_arguments)]
-pub async fn render(
-    tree: &dyn FileTree,
-    commit: &str,
-    path: &Path,
-    namespaces: &Namespaces,
-    keyring: &Keyring,
-    generation: u64,
-    resolvers: &[Box<dyn SecretResolver>],
-    policy: Policy,
-    cache: &RenderCache,
-) -> Result<Rendered, Failure> {
+/// What one render needs besides the files.
+pub struct Request<'a> {
+    /// The commit (`sha1:...`).
+    pub commit: &'a str,
+    /// The path in the source.
+    pub path: &'a Path,
+    /// Where namespaced objects go.
+    pub namespaces: &'a Namespaces,
+    /// Post-build variables (none: no substitution).
+    pub vars: &'a Vars,
+    /// SOPS key sources.
+    pub keyring: &'a Keyring,
+    /// A keyed digest of every input that is not in the commit or the path (key and
+    /// variable generations, namespaces, policy): part of the cache key.
+    pub inputs: u64,
+    /// Secret resolvers (sealed, external).
+    pub resolvers: &'a [Box<dyn SecretResolver>],
+    /// What the Sync accepts from Git.
+    pub policy: Policy,
+}
+
+/// Renders `path` of `tree` with its secrets resolved; a hit in `cache` for (`commit`,
+/// `path`, `inputs`) skips everything. Blocking work happens on the calling thread: the
+/// agent calls this off its async workers.
+pub async fn render(tree: &dyn FileTree, req: &Request<'_>, cache: &RenderCache) -> Result<Rendered, Failure> {
     let key = RenderKey {
-        commit: commit.to_string(),
-        path: format!("{}{}", path.display(), namespaces.cache_tag()),
-        keys_generation: generation,
+        commit: req.commit.to_string(),
+        path: format!("{}{}", req.path.display(), req.namespaces.cache_tag()),
+        inputs: req.inputs,
     };
     if let Some(objects) = cache.get(&key) {
         return Ok(Rendered { objects, refresh: None });
     }
-    let loader = Loader { tree, keyring };
-    let mut objects = render::render(&loader, path).await.map_err(render_failure)?;
-    namespaces.place(&mut objects);
+    let loader = Loader {
+        tree,
+        keyring: req.keyring,
+    };
+    let mut objects = render::render(&loader, req.path).await.map_err(render_failure)?;
+    req.namespaces.place(&mut objects);
+    if !req.vars.is_empty() {
+        let (plain, encrypted): (Vec<Object>, Vec<bool>) = objects.into_iter().unzip();
+        let plain = crate::substitute::substitute(plain, req.vars).map_err(|e| Failure {
+            reason: BUILD_FAILED,
+            message: e.to_string(),
+        })?;
+        objects = plain.into_iter().zip(encrypted).collect();
+    }
+    let (resolvers, policy) = (req.resolvers, req.policy);
     let refresh = {
         let plain: Vec<Object> = objects.iter().map(|(o, _)| o.clone()).collect();
         secrets::external::next_refresh(&plain)
@@ -289,20 +313,21 @@ mod tests {
         .unwrap();
         let tree = DirTree::new(dir.path()).unwrap();
         let keyring = Keyring::new();
-        let cache = RenderCache::new(4);
+        let cache = RenderCache::new(1 << 20);
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let (namespaces, vars) = (Namespaces::default(), Vars::new());
         let run = |commit: &str| {
-            rt.block_on(render(
-                &tree,
+            let req = Request {
                 commit,
-                Path::new("."),
-                &Namespaces::default(),
-                &keyring,
-                1,
-                &[],
-                Policy::default(),
-                &cache,
-            ))
+                path: Path::new("."),
+                namespaces: &namespaces,
+                vars: &vars,
+                keyring: &keyring,
+                inputs: 1,
+                resolvers: &[],
+                policy: Policy::default(),
+            };
+            rt.block_on(render(&tree, &req, &cache))
         };
         assert_eq!(run("sha1:a").unwrap().objects.len(), 1);
         std::fs::write(dir.path().join("kustomization.yaml"), "resources: [missing.yaml]\n").unwrap();

@@ -24,6 +24,55 @@ pub struct NamespacedObjectReference {
     pub namespace: Option<String>,
 }
 
+/// Where a Sync's manifests come from (Flux's `sourceRef`): a `GitSource` (the default
+/// kind), in the Sync's namespace unless one is given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceReference {
+    /// API version of the source (default `sigil.dev/v1alpha1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    /// Kind of the source: `GitSource` (the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Namespace (default: the Sync's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+impl SourceReference {
+    /// The kind, defaulted.
+    pub fn kind(&self) -> &str {
+        self.kind.as_deref().unwrap_or("GitSource")
+    }
+}
+
+/// A ConfigMap or Secret in the Sync's namespace whose data are substitution variables.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SubstituteReference {
+    /// `ConfigMap` or `Secret`.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// A missing object is not an error.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
+}
+
+/// Variable substitution after the render (Flux's `postBuild`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PostBuild {
+    /// Variables given inline (they override `substituteFrom`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub substitute: std::collections::BTreeMap<String, String>,
+    /// ConfigMaps and Secrets whose data are variables, later entries overriding earlier ones.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub substitute_from: Vec<SubstituteReference>,
+}
+
 /// Which revision of the repository to build (precedence commit > semver > tag > branch).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct GitRef {
@@ -179,8 +228,8 @@ pub struct VaultDefault {
 )]
 #[serde(rename_all = "camelCase")]
 pub struct SyncSpec {
-    /// The GitSource.
-    pub source_ref: NamespacedObjectReference,
+    /// The source (a GitSource).
+    pub source_ref: SourceReference,
     /// Path in the repository (default: the root).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
@@ -225,6 +274,9 @@ pub struct SyncSpec {
     /// Default store for ExternalSecrets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vault: Option<VaultDefault>,
+    /// Variable substitution after the render.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_build: Option<PostBuild>,
 }
 
 /// One applied object: `<namespace>_<name>_<group>_<kind>` and its version.
@@ -293,8 +345,9 @@ mod tests {
     #[test]
     fn flux_style_sync_parses() {
         let s: SyncSpec = serde_json::from_value(serde_json::json!({
-            "sourceRef": {"name": "repo"},
+            "sourceRef": {"kind": "GitSource", "name": "repo"},
             "path": "./apps",
+            "postBuild": {"substitute": {"cluster": "prod"}, "substituteFrom": [{"kind": "Secret", "name": "vars", "optional": true}]},
             "interval": "10m",
             "prune": true,
             "dependsOn": [{"name": "infra"}],
@@ -303,6 +356,10 @@ mod tests {
         }))
         .unwrap();
         assert!(s.prune && s.secrets_policy.unwrap().deny_plaintext_secrets);
+        assert_eq!(s.source_ref.kind(), "GitSource");
+        let pb = s.post_build.unwrap();
+        assert_eq!(pb.substitute["cluster"], "prod");
+        assert!(pb.substitute_from[0].optional);
         assert_eq!(s.depends_on[0].name, "infra");
     }
 }

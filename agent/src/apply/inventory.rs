@@ -1,5 +1,10 @@
-//! The inventory: `<namespace>_<name>_<group>_<kind>` plus version per applied object, the
-//! stale set (in the last inventory, not in the new render), and the order to prune it.
+//! The inventory: `<namespace>_<name>_<group>_<kind>` plus version per applied object (Flux's
+//! format, so its tooling reads ours), the stale set (in the last inventory, not in the new
+//! render), and the order to prune it.
+//!
+//! Namespaces, groups and kinds never contain `_`; names of RBAC objects may (and `:`, which is
+//! written `__`, as Flux's inventory does). So an id is read as: namespace up to the first `_`,
+//! kind after the last, group after the one before it, and the name is what lies between.
 
 use std::collections::BTreeSet;
 
@@ -14,6 +19,24 @@ pub struct Entry {
     pub v: String,
 }
 
+/// An entry read back: where the object is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parts {
+    /// Namespace (empty: cluster-scoped).
+    pub namespace: String,
+    /// Name (with `:` restored).
+    pub name: String,
+    /// API group (empty: core).
+    pub group: String,
+    /// Kind.
+    pub kind: String,
+}
+
+fn is_rbac(group: &str, kind: &str) -> bool {
+    group == "rbac.authorization.k8s.io"
+        && matches!(kind, "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding")
+}
+
 impl Entry {
     /// The entry for an object.
     pub fn of(o: &Object) -> Entry {
@@ -21,29 +44,49 @@ impl Entry {
             Some((g, v)) => (g, v),
             None => ("", o.api_version()),
         };
+        let name = if is_rbac(group, o.kind()) {
+            o.name().replace(':', "__")
+        } else {
+            o.name().to_string()
+        };
         Entry {
-            id: format!("{}_{}_{}_{}", o.namespace(), o.name(), group, o.kind()),
+            id: format!("{}_{}_{}_{}", o.namespace(), name, group, o.kind()),
             v: version.to_string(),
         }
     }
 
-    /// (namespace, name, group, kind) back from the id.
-    pub fn parts(&self) -> Option<(&str, &str, &str, &str)> {
-        // Names and namespaces have no `_`; groups have none either; kinds none.
-        let mut it = self.id.splitn(4, '_');
-        Some((it.next()?, it.next()?, it.next()?, it.next()?))
+    /// Where the object is, or why the id cannot be read.
+    pub fn parts(&self) -> Result<Parts, String> {
+        let bad = || format!("inventory entry {:?} is not <namespace>_<name>_<group>_<kind>", self.id);
+        let (namespace, rest) = self.id.split_once('_').ok_or_else(bad)?;
+        let (rest, kind) = rest.rsplit_once('_').ok_or_else(bad)?;
+        let (name, group) = rest.rsplit_once('_').ok_or_else(bad)?;
+        if name.is_empty() || kind.is_empty() || self.v.is_empty() {
+            return Err(bad());
+        }
+        let name = if is_rbac(group, kind) {
+            name.replace("__", ":")
+        } else {
+            name.to_string()
+        };
+        Ok(Parts {
+            namespace: namespace.to_string(),
+            name,
+            group: group.to_string(),
+            kind: kind.to_string(),
+        })
     }
 
-    /// The kind.
-    pub fn kind(&self) -> &str {
-        self.parts().map_or("", |p| p.3)
+    /// The kind (empty when the id cannot be read).
+    pub fn kind(&self) -> String {
+        self.parts().map(|p| p.kind).unwrap_or_default()
     }
 
     /// `apiVersion` of the entry.
     pub fn api_version(&self) -> String {
         match self.parts() {
-            Some((_, _, "", _)) | None => self.v.clone(),
-            Some((_, _, g, _)) => format!("{g}/{}", self.v),
+            Ok(p) if !p.group.is_empty() => format!("{}/{}", p.group, self.v),
+            _ => self.v.clone(),
         }
     }
 }
@@ -72,7 +115,7 @@ fn prune_rank(kind: &str) -> u8 {
 /// Namespaces and then CRDs last (their contents go first).
 pub fn prune_order(stale: &[Entry]) -> Vec<Entry> {
     let mut out: Vec<Entry> = stale.iter().rev().cloned().collect();
-    out.sort_by_key(|e| prune_rank(e.kind()));
+    out.sort_by_key(|e| prune_rank(&e.kind()));
     out
 }
 
@@ -96,6 +139,33 @@ mod tests {
         assert_eq!(c.id, "_web__Namespace");
         assert_eq!(c.api_version(), "v1");
         assert_eq!(c.kind(), "Namespace");
+    }
+
+    #[test]
+    fn names_with_underscores_and_colons_round_trip() {
+        let rbac = |kind: &str, ns: &str, name: &str| Entry::of(&obj("rbac.authorization.k8s.io/v1", kind, ns, name));
+        let e = rbac("ClusterRole", "", "system:controller:my_role");
+        assert_eq!(
+            e.id,
+            "_system__controller__my_role_rbac.authorization.k8s.io_ClusterRole"
+        );
+        let p = e.parts().unwrap();
+        assert_eq!(
+            (p.namespace.as_str(), p.name.as_str(), p.kind.as_str()),
+            ("", "system:controller:my_role", "ClusterRole")
+        );
+        let p = rbac("RoleBinding", "team-a", "read_all").parts().unwrap();
+        assert_eq!(
+            (p.namespace.as_str(), p.name.as_str(), p.group.as_str()),
+            ("team-a", "read_all", "rbac.authorization.k8s.io")
+        );
+        for bad in ["nounderscores", "a_b", "ns__", "ns___Kind"] {
+            let e = Entry {
+                id: bad.into(),
+                v: "v1".into(),
+            };
+            assert!(e.parts().unwrap_err().contains(bad), "{bad}");
+        }
     }
 
     #[test]

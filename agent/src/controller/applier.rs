@@ -1,14 +1,23 @@
-//! Applying a render to the cluster: server-side apply in two stages (CRDs and Namespaces, then
-//! the rest), only what drifted (a dry run compared with the live object), pruning what left
-//! Git, and waiting for health. The pure decisions live in `apply::*` and `health`.
+//! Applying a render to the cluster with server-side apply (field manager `sigil`), in two
+//! stages (CRDs and Namespaces — waited for — then the rest in reconcile order). Within a stage
+//! every object that may have changed is first dry-run, so one invalid object applies nothing
+//! of its stage; then each is applied for real (the API server writes nothing when nothing
+//! changed). An object whose desired form and live resourceVersion are those of our last apply
+//! is not touched at all: the watch (`live`) says it has not changed. Per-object annotations
+//! (`apply::policy`) skip, create-once or force-recreate objects; a change of an immutable field
+//! recreates the object only when forced, and otherwise names the object and field.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::apply::drift::{self, KeyChange};
 use crate::apply::inventory::{self, Entry};
+use crate::apply::policy::Policy;
+use crate::apply::secret_changes::{self, KeyChange};
 use crate::apply::stage;
-use crate::controller::kubeapi::{ApiError, KubeApi};
-use crate::health::{self, Health};
+use crate::controller::kubeapi::{ApiError, Kind, KubeApi};
+use crate::controller::live::{self, Known, LiveIndex, ObjectKey};
+use crate::digest::DigestKey;
 use crate::object::Object;
 
 /// Label naming the Sync that applied an object.
@@ -23,8 +32,23 @@ pub enum Outcome {
     Created,
     /// It drifted from Git and was re-applied.
     Configured,
+    /// It was deleted and created again (an immutable field changed, forced).
+    Recreated,
     /// Live state already matched.
     Unchanged,
+    /// Left alone by an annotation (`reconcile: disabled`, `ssa: Ignore`, `ssa: IfNotPresent`).
+    Skipped,
+}
+
+/// An applied object as last seen: how to recognise it unchanged next time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tracked {
+    /// Its index key.
+    pub key: ObjectKey,
+    /// Its resourceVersion after our apply.
+    pub rv: u64,
+    /// A keyed digest of what we applied.
+    pub digest: u64,
 }
 
 /// The result of applying a render.
@@ -32,16 +56,23 @@ pub enum Outcome {
 pub struct Report {
     /// Objects and what happened to them, in apply order.
     pub objects: Vec<(String, Outcome)>,
-    /// Secrets that changed: which keys, with SHA-256 prefixes of the old and new values.
+    /// Secrets that changed: which keys, with keyed digests of the old and new values.
     pub secret_changes: Vec<(String, Vec<(String, KeyChange)>)>,
-    /// The inventory of what was applied.
+    /// The inventory of what was applied (skipped objects included, as Flux keeps them).
     pub inventory: Vec<Entry>,
+    /// How to recognise each object unchanged next time.
+    pub tracked: Vec<Tracked>,
+    /// Objects that were not touched because nothing changed since the last apply.
+    pub untouched: usize,
 }
 
 impl Report {
-    /// Objects created or configured.
+    /// Objects created, configured or recreated.
     pub fn changed(&self) -> usize {
-        self.objects.iter().filter(|(_, o)| *o != Outcome::Unchanged).count()
+        self.objects
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Created | Outcome::Configured | Outcome::Recreated))
+            .count()
     }
 
     /// One line per change, for events and logs (Secret values never appear).
@@ -49,25 +80,20 @@ impl Report {
         let mut lines: Vec<String> = self
             .objects
             .iter()
-            .filter(|(_, o)| *o != Outcome::Unchanged)
-            .map(|(id, o)| {
-                format!(
-                    "{id} {}",
-                    if *o == Outcome::Created {
-                        "created"
-                    } else {
-                        "configured"
-                    }
-                )
+            .filter_map(|(id, o)| match o {
+                Outcome::Created => Some(format!("{id} created")),
+                Outcome::Configured => Some(format!("{id} configured")),
+                Outcome::Recreated => Some(format!("{id} recreated")),
+                Outcome::Unchanged | Outcome::Skipped => None,
             })
             .collect();
         for (id, changes) in &self.secret_changes {
             let keys: Vec<String> = changes
                 .iter()
                 .map(|(k, c)| match c {
-                    KeyChange::Added(n) => format!("+{k} (sha256:{n})"),
+                    KeyChange::Added(n) => format!("+{k} (hmac:{n})"),
                     KeyChange::Removed => format!("-{k}"),
-                    KeyChange::Changed(o, n) => format!("~{k} (sha256:{o} -> sha256:{n})"),
+                    KeyChange::Changed(o, n) => format!("~{k} (hmac:{o} -> hmac:{n})"),
                 })
                 .collect();
             lines.push(format!("{id} keys: {}", keys.join(", ")));
@@ -76,16 +102,43 @@ impl Report {
     }
 }
 
-/// Who applies: the Sync (for labels) and, when set, the ServiceAccount impersonated.
+/// A failed apply: the API's error, or an immutable field changed without force.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApplyError {
+    /// A call failed.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// An immutable field changed and the object may not be recreated.
+    #[error(
+        "{0} (an immutable field changed: set spec.force, or annotate the object sigil.dev/force: enabled, to recreate it)"
+    )]
+    Immutable(ApiError),
+    /// The deadline passed.
+    #[error("{0}: timed out")]
+    TimedOut(String),
+}
+
+/// Who applies, where it is recorded, and what it may do.
 pub struct Applier<'a> {
     /// The client.
     pub api: &'a KubeApi,
+    /// The watch-fed index of managed objects.
+    pub live: &'a LiveIndex,
+    /// Keys the digests of Secret values shown in events.
+    pub digests: &'a DigestKey,
     /// The Sync's name.
     pub sync_name: &'a str,
     /// The Sync's namespace.
     pub sync_namespace: &'a str,
-    /// `system:serviceaccount:<ns>:<name>` when the Sync names a ServiceAccount.
+    /// `system:serviceaccount:<ns>:<name>` when applying as a ServiceAccount.
     pub impersonate: Option<String>,
+    /// `spec.force`: recreate any object whose immutable fields changed.
+    pub force: bool,
+    /// When the reconcile must be over.
+    pub deadline: Instant,
+    /// What the reconcile is doing now (reported if it times out).
+    pub progress: &'a Mutex<String>,
 }
 
 fn labelled(o: &Object, name: &str, namespace: &str) -> Object {
@@ -102,91 +155,243 @@ fn labelled(o: &Object, name: &str, namespace: &str) -> Object {
     o
 }
 
-fn base64_data_digests(o: &Object) -> Object {
-    // secret_changes compares `data` values; decode them so digests match `sigil-agent render`.
-    use base64::Engine;
-    let mut out = Object(serde_json::json!({ "data": {} }));
-    if let Some(map) = o.0.get("data").and_then(|d| d.as_object()) {
-        for (k, v) in map {
-            let decoded = zeroize::Zeroizing::new(
-                v.as_str()
-                    .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
-                    .unwrap_or_default(),
-            );
-            out.0["data"][k] = serde_json::Value::String(String::from_utf8_lossy(&decoded).into_owned());
-        }
-    }
-    out
+fn group_of(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(g, _)| g)
+}
+
+/// An object's index key.
+pub fn key_of(o: &Object) -> ObjectKey {
+    live::object_key(group_of(o.api_version()), o.kind(), o.namespace(), o.name())
+}
+
+fn digest_of(o: &Object) -> u64 {
+    let bytes = zeroize::Zeroizing::new(serde_json::to_vec(&o.0).unwrap_or_default());
+    let mut m = crate::digest::process_key().mac();
+    m.update(&bytes);
+    m.finish_u64()
+}
+
+fn rv_of(o: &Object) -> &str {
+    o.0.pointer("/metadata/resourceVersion")
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+}
+
+/// One object on its way: what we know before applying it.
+struct Pending {
+    object: Object,
+    kind: Kind,
+    key: ObjectKey,
+    digest: u64,
+    /// The live object (Secrets only, for the key report), or `None`.
+    before: Option<Object>,
+    /// The live resourceVersion before applying ("" when absent).
+    rv_before: String,
+    recreate: bool,
 }
 
 impl Applier<'_> {
-    fn who(&self) -> Option<&str> {
+    pub(crate) fn who(&self) -> Option<&str> {
         self.impersonate.as_deref()
     }
 
-    /// Applies `objects` (already labelled or not: labels are added here), definitions first.
-    pub async fn apply(&self, objects: &[Object], wait_established: Duration) -> Result<Report, ApiError> {
+    /// The index key of the Sync applying.
+    pub fn owner(&self) -> u64 {
+        live::owner_key(self.sync_namespace, self.sync_name)
+    }
+
+    pub(crate) fn at(&self, what: &str) {
+        if let Ok(mut p) = self.progress.lock() {
+            p.clear();
+            p.push_str(what);
+        }
+    }
+
+    fn check_deadline(&self, what: &str) -> Result<(), ApplyError> {
+        if Instant::now() >= self.deadline {
+            return Err(ApplyError::TimedOut(what.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Applies `objects` (labels are added here), definitions first. `previous` is what the
+    /// last apply of this Sync left (by index key), to leave untouched what did not change.
+    pub async fn apply(
+        &self,
+        objects: &[Object],
+        previous: &HashMap<ObjectKey, Tracked>,
+    ) -> Result<Report, ApplyError> {
         let objects: Vec<Object> = objects
             .iter()
             .map(|o| labelled(o, self.sync_name, self.sync_namespace))
             .collect();
         let (first, rest) = stage::stages(objects);
         let mut report = Report::default();
-        for o in &first {
-            self.apply_one(o, &mut report).await?;
-        }
-        self.wait_established(&first, wait_established).await?;
-        for o in &rest {
-            self.apply_one(o, &mut report).await?;
-        }
+        self.apply_stage(&first, previous, &mut report).await?;
+        self.wait_established(&first).await?;
+        self.apply_stage(&rest, previous, &mut report).await?;
         report.inventory = inventory::of(&first).into_iter().chain(inventory::of(&rest)).collect();
         Ok(report)
     }
 
-    async fn apply_one(&self, o: &Object, report: &mut Report) -> Result<(), ApiError> {
-        let id = o.id();
-        let kind = self.api.kind(&id, o.api_version(), o.kind()).await?;
-        let live = self.api.get(&kind, o.namespace(), o.name(), self.who()).await?;
-        let outcome = match &live {
-            None => {
-                self.api.apply(&kind, o, false, self.who()).await?;
-                Outcome::Created
+    async fn apply_stage(
+        &self,
+        objects: &[Object],
+        previous: &HashMap<ObjectKey, Tracked>,
+        report: &mut Report,
+    ) -> Result<(), ApplyError> {
+        // 1. What needs a look: not the objects unchanged in Git and in the cluster.
+        let mut pending = Vec::new();
+        for o in objects {
+            let id = o.id();
+            let kind = self.api.kind(&id, o.api_version(), o.kind()).await?;
+            let key = key_of(o);
+            let digest = digest_of(o);
+            if let Some(prev) = previous.get(&key)
+                && prev.digest == digest
+                && let Known::Present(l) = self.live.lookup(&kind.resource, key)
+                && l.rv == prev.rv
+            {
+                report.untouched += 1;
+                report.objects.push((
+                    id,
+                    if Policy::of(&o.0).skip {
+                        Outcome::Skipped
+                    } else {
+                        Outcome::Unchanged
+                    },
+                ));
+                report.tracked.push(*prev);
+                continue;
             }
-            Some(l) => {
-                let dry = self.api.apply(&kind, o, true, self.who()).await?;
-                if drift::drifted(&dry, Some(l)) {
-                    self.api.apply(&kind, o, false, self.who()).await?;
-                    Outcome::Configured
-                } else {
-                    Outcome::Unchanged
-                }
-            }
-        };
-        if outcome != Outcome::Unchanged && o.kind() == "Secret" && o.api_version() == "v1" {
-            let old = live.as_ref().map(base64_data_digests);
-            let mut new = o.clone();
-            if let Some(sd) = o.0.get("stringData").and_then(|d| d.as_object()) {
-                // stringData wins over data on the server: fold it in for the comparison.
-                use base64::Engine;
-                for (k, v) in sd {
-                    let enc = base64::engine::general_purpose::STANDARD.encode(v.as_str().unwrap_or("").as_bytes());
-                    new.0["data"][k] = serde_json::Value::String(enc);
-                }
-            }
-            let changes = drift::secret_changes(old.as_ref(), &base64_data_digests(&new));
-            if !changes.is_empty() {
-                report.secret_changes.push((id.clone(), changes));
-            }
+            pending.push((o, kind, key, digest));
         }
-        tracing::debug!(object = %id, ?outcome, "applied");
-        report.objects.push((id, outcome));
+        // 2. Dry runs: every object of the stage must be accepted before any is applied.
+        let mut to_apply: Vec<Pending> = Vec::new();
+        for (o, kind, key, digest) in pending {
+            let id = o.id();
+            self.check_deadline(&format!("applying {id}"))?;
+            self.at(&format!("dry-running {id}"));
+            let desired = Policy::of(&o.0);
+            let known = self.live.lookup(&kind.resource, key);
+            if desired.skip {
+                let rv = match known {
+                    Known::Present(l) => l.rv,
+                    _ => 0,
+                };
+                report.objects.push((id, Outcome::Skipped));
+                report.tracked.push(Tracked { key, rv, digest });
+                continue;
+            }
+            let is_secret = o.kind() == "Secret" && o.api_version() == "v1";
+            let before = if is_secret {
+                self.api.get(&kind, o.namespace(), o.name(), self.who()).await?
+            } else {
+                None
+            };
+            let live_policy = match known {
+                Known::Present(l) => l.policy(),
+                _ => Policy::default(),
+            };
+            let (dry, recreate) = match self.api.apply(&kind, o, true, self.who()).await {
+                Ok(d) => (Some(d), false),
+                Err(e) if e.is_immutable() => {
+                    if !(self.force || desired.force || live_policy.force) {
+                        return Err(ApplyError::Immutable(e));
+                    }
+                    (None, true)
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let merged = match &dry {
+                Some(d) => Policy::of(&d.0).or(live_policy),
+                None => live_policy,
+            };
+            let rv_before = match (&before, &dry, known) {
+                (Some(b), _, _) => rv_of(b).to_string(),
+                (None, Some(d), _) => rv_of(d).to_string(),
+                (None, None, Known::Present(l)) => l.rv.to_string(),
+                _ => String::new(),
+            };
+            if merged.skip || (desired.if_not_present && !rv_before.is_empty()) {
+                report.objects.push((id, Outcome::Skipped));
+                report.tracked.push(Tracked {
+                    key,
+                    rv: live::version(&rv_before),
+                    digest,
+                });
+                continue;
+            }
+            to_apply.push(Pending {
+                object: o.clone(),
+                kind,
+                key,
+                digest,
+                before,
+                rv_before,
+                recreate,
+            });
+        }
+        // 3. The applies.
+        for p in to_apply {
+            let id = p.object.id();
+            self.check_deadline(&format!("applying {id}"))?;
+            self.at(&format!("applying {id}"));
+            let mut outcome = if p.rv_before.is_empty() {
+                Outcome::Created
+            } else {
+                Outcome::Configured
+            };
+            if p.recreate {
+                self.recreate_delete(&p).await?;
+                outcome = Outcome::Recreated;
+            }
+            let applied = self.api.apply(&p.kind, &p.object, false, self.who()).await?;
+            let rv_after = rv_of(&applied).to_string();
+            if outcome == Outcome::Configured && rv_after == p.rv_before {
+                outcome = Outcome::Unchanged;
+            }
+            let policy = Policy::of(&applied.0);
+            self.live
+                .record(&p.kind.resource, p.key, &rv_after, self.owner(), policy);
+            report.tracked.push(Tracked {
+                key: p.key,
+                rv: live::version(&rv_after),
+                digest: p.digest,
+            });
+            if outcome != Outcome::Unchanged && p.object.kind() == "Secret" && p.object.api_version() == "v1" {
+                let changes = secret_changes::secret_changes(p.before.as_ref(), &p.object, self.digests);
+                if !changes.is_empty() {
+                    report.secret_changes.push((id.clone(), changes));
+                }
+            }
+            tracing::debug!(object = %id, ?outcome, "applied");
+            report.objects.push((id, outcome));
+        }
         Ok(())
     }
 
-    async fn wait_established(&self, definitions: &[Object], limit: Duration) -> Result<(), ApiError> {
-        let deadline = Instant::now() + limit;
+    /// Deletes an object whose immutable field changed and waits until it is gone.
+    async fn recreate_delete(&self, p: &Pending) -> Result<(), ApplyError> {
+        let (ns, name) = (p.object.namespace(), p.object.name());
+        let id = p.object.id();
+        self.at(&format!("recreating {id}"));
+        tracing::info!(object = %id, "an immutable field changed: recreating");
+        self.api.delete(&p.kind, ns, name, self.who()).await?;
+        self.live.forget(p.key);
+        let mut pause = Duration::from_millis(200);
+        while self.api.get(&p.kind, ns, name, self.who()).await?.is_some() {
+            self.check_deadline(&format!("waiting for {id} to be deleted"))?;
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(2));
+        }
+        Ok(())
+    }
+
+    async fn wait_established(&self, definitions: &[Object]) -> Result<(), ApplyError> {
         for o in definitions.iter().filter(|o| o.kind() == "CustomResourceDefinition") {
             let kind = self.api.kind(&o.id(), o.api_version(), o.kind()).await?;
+            self.at(&format!("waiting for {} to be established", o.id()));
             loop {
                 let live = self.api.get(&kind, "", o.name(), self.who()).await?;
                 let established = live.as_ref().is_some_and(|l| {
@@ -202,95 +407,11 @@ impl Applier<'_> {
                 if established {
                     break;
                 }
-                if Instant::now() >= deadline {
-                    return Err(ApiError::Refused {
-                        what: o.id(),
-                        code: 504,
-                        message: format!("not established after {}s", limit.as_secs()),
-                    });
-                }
-                tokio::time::sleep(Duration::from_millis(500)).await;
+                self.check_deadline(&format!("waiting for {} to be established", o.id()))?;
+                tokio::time::sleep(Duration::from_millis(250)).await;
             }
         }
         Ok(())
-    }
-
-    /// Deletes the objects of `old` that are not in `new`, if they still carry this Sync's
-    /// labels, in reverse apply order (Namespaces and CRDs last). Returns what was deleted.
-    pub async fn prune(&self, old: &[Entry], new: &[Entry]) -> Result<Vec<String>, ApiError> {
-        let mut deleted = Vec::new();
-        for e in inventory::prune_order(&inventory::stale(old, new)) {
-            let Some((ns, name, _, kind_name)) = e.parts() else {
-                continue;
-            };
-            let what = format!("{kind_name} {ns}/{name}");
-            let kind = match self.api.kind(&what, &e.api_version(), kind_name).await {
-                Ok(k) => k,
-                // The kind itself is gone (its CRD was pruned): nothing left to delete.
-                Err(ApiError::UnknownKind { .. }) => continue,
-                Err(err) => return Err(err),
-            };
-            let Some(live) = self.api.get(&kind, ns, name, self.who()).await? else {
-                continue;
-            };
-            let label = |k: &str| {
-                live.0
-                    .pointer(&format!("/metadata/labels/{}", k.replace('/', "~1")))?
-                    .as_str()
-            };
-            if label(SYNC_NAME_LABEL) != Some(self.sync_name)
-                || label(SYNC_NAMESPACE_LABEL) != Some(self.sync_namespace)
-            {
-                tracing::info!(object = %what, "not pruned: no longer labelled as this Sync's");
-                continue;
-            }
-            if self.api.delete(&kind, ns, name, self.who()).await? {
-                deleted.push(what);
-            }
-        }
-        Ok(deleted)
-    }
-
-    /// Waits until every object in `targets` is healthy, or `timeout` passes; on timeout the
-    /// message names the objects that are not.
-    pub async fn wait_healthy(
-        &self,
-        targets: &[(String, String, String, String)],
-        timeout: Duration,
-    ) -> Result<(), String> {
-        let deadline = Instant::now() + timeout;
-        let mut pause = Duration::from_millis(500);
-        loop {
-            let mut pending = Vec::new();
-            for (api_version, kind_name, ns, name) in targets {
-                let what = format!("{kind_name} {ns}/{name}");
-                let state = match self.api.kind(&what, api_version, kind_name).await {
-                    Err(e) => Health::InProgress(e.to_string()),
-                    Ok(kind) => match self.api.get(&kind, ns, name, self.who()).await {
-                        Ok(Some(live)) => health::health(&live),
-                        Ok(None) => Health::InProgress("not found".into()),
-                        Err(e) => Health::InProgress(e.to_string()),
-                    },
-                };
-                match state {
-                    Health::Current => {}
-                    Health::Failed(why) => return Err(format!("{what}: {why}")),
-                    Health::InProgress(why) => pending.push(format!("{what}: {why}")),
-                }
-            }
-            if pending.is_empty() {
-                return Ok(());
-            }
-            if Instant::now() + pause > deadline {
-                return Err(format!(
-                    "timed out after {}s waiting for: {}",
-                    timeout.as_secs(),
-                    pending.join("; ")
-                ));
-            }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_secs(5));
-        }
     }
 }
 
@@ -306,11 +427,15 @@ mod tests {
         let l = labelled(&o, "web", "apps");
         assert_eq!(l.0["metadata"]["labels"][SYNC_NAME_LABEL], "web");
         assert_eq!(l.0["metadata"]["labels"][SYNC_NAMESPACE_LABEL], "apps");
+        assert_ne!(digest_of(&o), digest_of(&l));
+        assert_eq!(key_of(&o), key_of(&l));
         let r = Report {
             objects: vec![
                 ("ConfigMap n/a".into(), Outcome::Created),
                 ("Secret n/s".into(), Outcome::Configured),
                 ("ConfigMap n/b".into(), Outcome::Unchanged),
+                ("ConfigMap n/c".into(), Outcome::Skipped),
+                ("Job n/j".into(), Outcome::Recreated),
             ],
             secret_changes: vec![(
                 "Secret n/s".into(),
@@ -319,22 +444,12 @@ mod tests {
                     KeyChange::Changed("aaaaaaaaaaaa".into(), "bbbbbbbbbbbb".into()),
                 )],
             )],
-            inventory: vec![],
+            ..Report::default()
         };
-        assert_eq!(r.changed(), 2);
+        assert_eq!(r.changed(), 3);
         assert_eq!(
             r.summary(),
-            "ConfigMap n/a created\nSecret n/s configured\nSecret n/s keys: ~password (sha256:aaaaaaaaaaaa -> sha256:bbbbbbbbbbbb)"
+            "ConfigMap n/a created\nSecret n/s configured\nJob n/j recreated\nSecret n/s keys: ~password (hmac:aaaaaaaaaaaa -> hmac:bbbbbbbbbbbb)"
         );
-    }
-
-    #[test]
-    fn secret_digests_are_of_decoded_values() {
-        let s = Object(serde_json::json!({"data": {"k": "aHVudGVyMg=="}}));
-        let d = base64_data_digests(&s);
-        assert_eq!(d.0["data"]["k"], "hunter2");
-        let c = drift::secret_changes(None, &d);
-        let want = &crate::redact::marker(b"hunter2")["<redacted sha256:".len()..][..12];
-        assert!(matches!(&c[0].1, KeyChange::Added(n) if n == want));
     }
 }

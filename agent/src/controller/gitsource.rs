@@ -1,7 +1,11 @@
-//! The GitSource controller: read the credentials and trusted keys, fetch (off the async
-//! runtime), record the revision, requeue after the interval.
+//! The GitSource controller: check the URL (only `https`, `http`, `ssh`; `file://` with
+//! `--allow-local-sources`), read the credentials and trusted keys, fetch (off the async
+//! runtime), record the revision, requeue after the interval. Deleting a GitSource is safe:
+//! its Syncs keep what they applied and report the missing source; its cache directory is
+//! removed by a periodic sweep.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, Patch, PatchParams};
@@ -26,6 +30,7 @@ fn invalid(message: String) -> Failure {
 
 async fn attempt(gs: &GitSource, ctx: &Ctx, ns: &str) -> Result<crate::source::Revision, Failure> {
     let spec = gs.spec.clone();
+    logic::check_url(&spec.url, ctx.config.allow_local_sources)?;
     let creds = match &spec.secret_ref {
         None => None,
         Some(r) => Some(
@@ -107,6 +112,37 @@ pub async fn reconcile(gs: Arc<GitSource>, ctx: Arc<Ctx>) -> Result<Action, Erro
         Some(i) => Action::requeue(i),
         None => Action::await_change(),
     })
+}
+
+/// Removes, every `every`, the cache directories of GitSources that no longer exist.
+pub async fn collect_caches(ctx: Arc<Ctx>, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        let known: std::collections::HashSet<std::path::PathBuf> = ctx
+            .gitsources
+            .state()
+            .iter()
+            .map(|g| cache_of(&ctx, &g.namespace().unwrap_or_default(), &g.name_any()))
+            .collect();
+        let root = ctx.config.git_cache.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            let Ok(namespaces) = std::fs::read_dir(&root) else {
+                return;
+            };
+            for ns in namespaces.flatten() {
+                let Ok(sources) = std::fs::read_dir(ns.path()) else {
+                    continue;
+                };
+                for src in sources.flatten() {
+                    if !known.contains(&src.path()) {
+                        tracing::info!(cache = %src.path().display(), "removing the cache of a deleted GitSource");
+                        let _ = std::fs::remove_dir_all(src.path());
+                    }
+                }
+            }
+        })
+        .await;
+    }
 }
 
 /// After an error the reconcile could not report in the status.

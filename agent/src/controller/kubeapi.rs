@@ -74,6 +74,27 @@ impl ApiError {
             _ => None,
         }
     }
+
+    /// Whether the API server refused a change of a field that cannot change once set (a
+    /// Job's template, a Service's clusterIP, a Deployment's selector, a StatefulSet's
+    /// volumeClaimTemplates): only deleting and recreating the object applies it.
+    pub fn is_immutable(&self) -> bool {
+        let ApiError::Refused { code: 422, message, .. } = self else {
+            return false;
+        };
+        let m = message.to_ascii_lowercase();
+        [
+            "is immutable",
+            "immutable field",
+            "field is immutable",
+            "may not change once set",
+            "are forbidden",
+            "cannot be changed",
+            "can not be changed",
+        ]
+        .iter()
+        .any(|p| m.contains(p))
+    }
 }
 
 /// Replaces any value of `secret` (as base64 or decoded, 4 bytes or longer) found in `message`.
@@ -325,6 +346,26 @@ impl KubeApi {
                 message: "no token in the answer".into(),
             })?;
         Ok(secrecy::SecretString::from(token.to_string()))
+    }
+
+    /// Creates `obj` (a POST); `Ok(None)` when it already exists.
+    pub async fn create(&self, kind: &Kind, obj: &Object) -> Result<Option<Object>, ApiError> {
+        let what = obj.id();
+        let body = Zeroizing::new(serde_json::to_vec(&obj.0).map_err(|e| ApiError::Transport {
+            what: what.clone(),
+            reason: e.to_string(),
+        })?);
+        let req = Request::new(Self::url(kind, obj.namespace()))
+            .create(&PostParams::default(), body.to_vec())
+            .map_err(|e| ApiError::Transport {
+                what: what.clone(),
+                reason: e.to_string(),
+            })?;
+        match self.call(req, &what, None, Some(obj)).await {
+            Ok((_, o)) => Ok(o),
+            Err(ApiError::Refused { code: 409, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Deletes an object (in the background); `false` when it was already gone.

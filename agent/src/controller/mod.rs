@@ -1,14 +1,19 @@
 //! The in-cluster agent: a `GitSource` controller (fetch on an interval, record the revision)
-//! and a `Sync` controller (render → apply → prune → health → status), the sealing keys, and
-//! leader election, on kube-runtime.
+//! and a `Sync` controller (render → apply → prune → health → status), the sealing keys, the
+//! watch-fed indexes that let an unchanged reconcile cost nothing (`live`, `refs`), and leader
+//! election, on kube-runtime.
 
 pub mod applier;
 pub mod gitsource;
 pub mod kubeapi;
 pub mod lease;
-pub mod sealing;
+pub mod live;
+pub mod prune;
+pub mod refs;
+pub mod sealing_keys;
 pub mod sync;
 pub mod tokens;
+pub mod triggers;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -18,17 +23,20 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use futures::StreamExt;
-use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::{self, ObjectRef};
-use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 use sigil_crds::sigil::{GitSource, Sync};
 use zeroize::Zeroizing;
 
 use crate::cache::RenderCache;
 use crate::controller::kubeapi::{ApiError, KubeApi};
+use crate::controller::live::LiveIndex;
+use crate::controller::refs::RefIndex;
+use crate::controller::sync::Remembered;
+use crate::digest::DigestKey;
 use crate::http::State;
 use crate::secrets::SealedSecrets;
 use crate::secrets::external::ExternalSecrets;
@@ -37,7 +45,7 @@ use crate::vault::VaultKv;
 /// How the agent runs.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The agent's namespace (sealing keys, Lease).
+    /// The agent's namespace (sealing keys, digest key, Lease).
     pub namespace: String,
     /// Where Git repositories are cached (one bare repository per GitSource).
     pub git_cache: PathBuf,
@@ -49,10 +57,26 @@ pub struct Config {
     pub label_selector: Option<String>,
     /// Hold a Lease before reconciling.
     pub leader_elect: bool,
+    /// The Lease's timing.
+    pub lease: lease::Timing,
     /// This replica's name (the Lease holder identity).
     pub identity: String,
     /// Reconciles at once, per controller.
     pub concurrency: u16,
+    /// Renders at once (CPU-bound, on the blocking pool).
+    pub render_slots: usize,
+    /// Bytes of renders kept in the render cache.
+    pub render_cache_bytes: usize,
+    /// Syncs without `serviceAccountName` apply as this ServiceAccount of their namespace.
+    pub default_service_account: Option<String>,
+    /// Refuse `sourceRef` and `dependsOn` in another namespace.
+    pub no_cross_namespace_refs: bool,
+    /// Allow `file://` GitSource URLs (tests, local use).
+    pub allow_local_sources: bool,
+    /// ± this percentage of randomness on requeue intervals (Flux: 5).
+    pub jitter_percent: u8,
+    /// How soon a Sync whose dependency is not ready looks again (Flux: 30 s).
+    pub dependency_requeue: Duration,
 }
 
 /// A reconcile that could not finish (the API server could not be reached, a status could not
@@ -66,7 +90,7 @@ pub enum Error {
     /// A call through a typed client.
     #[error("{0}: {1}")]
     Kube(String, #[source] kube::Error),
-    /// The sealing keys could not be loaded or created.
+    /// The sealing keys or the digest key could not be loaded or created.
     #[error("sealing keys: {0}")]
     Keys(String),
     /// Another replica took the Lease, or it could not be renewed.
@@ -85,10 +109,14 @@ pub struct Ctx {
     pub config: Config,
     /// The HTTP port's state (certificate, readiness, metrics).
     pub http: Arc<State>,
-    /// Renders by (commit, path, keys).
+    /// Renders by (commit, path, inputs).
     pub render_cache: RenderCache,
+    /// Renders running at once.
+    pub render_slots: Arc<tokio::sync::Semaphore>,
     /// The SealedSecret resolver over the current keys, and the keys' generation.
     pub sealed: RwLock<(Arc<SealedSecrets>, u64)>,
+    /// The key of digests shown in events (from the agent's digest-key Secret).
+    pub digest_key: RwLock<Arc<DigestKey>>,
     /// The Vault client shared by every Sync's ExternalSecrets.
     pub vault: Arc<VaultKv>,
     /// Each Sync's ExternalSecret resolver (its value cache lives across reconciles), keyed by
@@ -96,14 +124,63 @@ pub struct Ctx {
     pub external: Mutex<HashMap<String, (String, Arc<ExternalSecrets>)>>,
     /// Kubernetes events.
     pub recorder: Recorder,
-    /// The Syncs known (for dependsOn).
-    pub syncs: reflector::Store<Sync>,
+    /// The Syncs known.
+    pub syncs: Store<Sync>,
+    /// The GitSources known.
+    pub gitsources: Store<GitSource>,
+    /// The live state of managed objects, from watches.
+    pub live: LiveIndex,
+    /// The Secrets and ConfigMaps Syncs read, from watches.
+    pub refs: Arc<RefIndex>,
+    /// Each Sync's last successful reconcile, by `namespace/name`.
+    pub remembered: Mutex<HashMap<String, Remembered>>,
 }
 
 impl Ctx {
     /// The client.
     pub fn client(&self) -> Client {
         self.api.client().clone()
+    }
+
+    /// The SealedSecret resolver and the keys' generation.
+    pub fn sealed(&self) -> (Arc<SealedSecrets>, u64) {
+        let s = match self.sealed.read() {
+            Ok(s) => s,
+            Err(p) => p.into_inner(),
+        };
+        (Arc::clone(&s.0), s.1)
+    }
+
+    /// The sealing keys' generation.
+    pub fn sealed_generation(&self) -> u64 {
+        self.sealed().1
+    }
+
+    /// The digest key.
+    pub fn digests(&self) -> Arc<DigestKey> {
+        match self.digest_key.read() {
+            Ok(k) => Arc::clone(&k),
+            Err(p) => Arc::clone(&p.into_inner()),
+        }
+    }
+
+    /// What the last successful reconcile of Sync `key` left.
+    pub fn remembered(&self, key: &str) -> Option<Remembered> {
+        self.remembered.lock().ok()?.get(key).cloned()
+    }
+
+    /// Records a successful reconcile.
+    pub fn remember(&self, key: &str, r: Remembered) {
+        if let Ok(mut m) = self.remembered.lock() {
+            m.insert(key.to_string(), r);
+        }
+    }
+
+    /// Forgets Sync `key` (failed, or deleted).
+    pub fn forget(&self, key: &str) {
+        if let Ok(mut m) = self.remembered.lock() {
+            m.remove(key);
+        }
     }
 
     /// Publishes an event about `obj` (failures to publish are logged, not fatal).
@@ -172,44 +249,21 @@ fn watch_config(config: &Config) -> watcher::Config {
     }
 }
 
-fn source_of(s: &Sync) -> (String, String) {
-    let ns = s
-        .spec
-        .source_ref
-        .namespace
-        .clone()
-        .unwrap_or_else(|| s.namespace().unwrap_or_default());
-    (ns, s.spec.source_ref.name.clone())
+/// A hash of what, besides the spec, should wake a Sync or GitSource: generation,
+/// annotations (the reconcile request), the deletion timestamp and finalizers.
+fn wake_worthy<K: Resource>(o: &K) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let m = o.meta();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    m.generation.hash(&mut h);
+    m.annotations.hash(&mut h);
+    m.deletion_timestamp.as_ref().map(|t| t.0.as_second()).hash(&mut h);
+    m.finalizers.hash(&mut h);
+    Some(h.finish())
 }
 
-/// The Syncs among `all` that `pick` selects, as controller references.
-fn refs(all: &[Arc<Sync>], pick: impl Fn(&Sync) -> bool) -> Vec<ObjectRef<Sync>> {
-    all.iter()
-        .filter(|s| pick(s))
-        .map(|s| ObjectRef::from_obj(&**s))
-        .collect()
-}
-
-/// Whether `s` reads its decryption keys from Secret `namespace/name`.
-fn reads_secret(s: &Sync, namespace: &str, name: &str) -> bool {
-    s.namespace().as_deref() == Some(namespace)
-        && s.spec
-            .decryption
-            .as_ref()
-            .and_then(|d| d.secret_ref.as_ref())
-            .is_some_and(|r| r.name == name)
-}
-
-/// Whether `s` depends on Sync `namespace/name` (a dependency without a namespace is in `s`'s).
-fn depends_on(s: &Sync, namespace: &str, name: &str) -> bool {
-    let own = s.namespace().unwrap_or_default();
-    s.spec
-        .depends_on
-        .iter()
-        .any(|d| d.name == name && d.namespace.as_deref().unwrap_or(&own) == namespace)
-}
-
-/// Runs both controllers until `shutdown` resolves or (with leader election) leadership is lost.
+/// Runs the agent until `shutdown` resolves or (with leader election) leadership is lost:
+/// every replica serves the HTTP port and the sealing certificate; the leader reconciles.
 pub async fn run(
     client: Client,
     config: Config,
@@ -217,11 +271,18 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     let (sync_reader, sync_writer) = reflector::store::<Sync>();
+    let (gs_reader, gs_writer) = reflector::store::<GitSource>();
+    let (wake_tx, wake_rx) = futures::channel::mpsc::unbounded();
+    let owned = sync_reader.clone();
+    let owns: live::Owns =
+        Arc::new(move |ns: &str, name: &str| owned.get(&reflector::ObjectRef::<Sync>::new(name).within(ns)).is_some());
     let ctx = Arc::new(Ctx {
         api: Arc::new(KubeApi::new(client.clone())),
         http: Arc::clone(&http),
-        render_cache: RenderCache::new(4096),
+        render_cache: RenderCache::new(config.render_cache_bytes),
+        render_slots: Arc::new(tokio::sync::Semaphore::new(config.render_slots.max(1))),
         sealed: RwLock::new((Arc::new(SealedSecrets::new(Vec::new())), 0)),
+        digest_key: RwLock::new(Arc::new(DigestKey::random())),
         vault: Arc::new(VaultKv::new()),
         external: Mutex::default(),
         recorder: Recorder::new(
@@ -232,40 +293,80 @@ pub async fn run(
             },
         ),
         syncs: sync_reader.clone(),
+        gitsources: gs_reader.clone(),
+        live: LiveIndex::new(client.clone(), owns),
+        refs: RefIndex::start(client.clone(), sync_reader.clone(), wake_tx),
+        remembered: Mutex::default(),
         config,
     });
     std::fs::create_dir_all(&ctx.config.git_cache)
         .map_err(|e| Error::Cache(ctx.config.git_cache.display().to_string(), e.to_string()))?;
 
+    // Every replica: ready to serve, the certificate kept current (read-only until leading).
+    http.ready.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Err(e) = sealing_keys::refresh(&ctx, false).await {
+        tracing::warn!(error = %e, "sealing keys not loaded yet");
+    }
+    let leading = Arc::new(std::sync::atomic::AtomicBool::new(!ctx.config.leader_elect));
+    let keys_task = tokio::spawn(sealing_keys::keep_fresh(
+        Arc::clone(&ctx),
+        Arc::clone(&leading),
+        Duration::from_secs(60),
+    ));
+
     let elector = ctx.config.leader_elect.then(|| {
-        lease::Elector::new(
+        let name = lease::lease_name("sigil-agent-leader", ctx.config.label_selector.as_deref());
+        Arc::new(lease::Elector::new(
             client.clone(),
             &ctx.config.namespace,
-            "sigil-agent-leader",
+            &name,
             &ctx.config.identity,
-        )
+            ctx.config.lease,
+        ))
     });
+    let result = tokio::select! {
+        r = lead(Arc::clone(&ctx), client, elector.clone(), Arc::clone(&leading), wake_rx, sync_writer, gs_writer) => r,
+        _ = shutdown => Ok(()),
+    };
+    keys_task.abort();
+    ctx.live.stop();
+    http.ready.store(false, std::sync::atomic::Ordering::Relaxed);
+    if let (Ok(()), Some(e)) = (&result, &elector) {
+        e.release().await;
+    }
+    result
+}
+
+/// Waits for leadership (when electing), then runs the controllers while it lasts.
+async fn lead(
+    ctx: Arc<Ctx>,
+    client: Client,
+    elector: Option<Arc<lease::Elector>>,
+    leading: Arc<std::sync::atomic::AtomicBool>,
+    wake: futures::channel::mpsc::UnboundedReceiver<reflector::ObjectRef<Sync>>,
+    sync_writer: reflector::store::Writer<Sync>,
+    gs_writer: reflector::store::Writer<GitSource>,
+) -> Result<(), Error> {
     if let Some(e) = &elector {
         e.acquire().await;
     }
-    sealing::refresh(&ctx).await?;
-    let keys_task = tokio::spawn(sealing::keep_fresh(Arc::clone(&ctx), Duration::from_secs(60)));
+    leading.store(true, std::sync::atomic::Ordering::Relaxed);
+    sealing_keys::load_digest_key(&ctx).await?;
+    sealing_keys::refresh(&ctx, true).await?;
 
     let wc = watch_config(&ctx.config);
     let cfg = kube::runtime::controller::Config::default().concurrency(ctx.config.concurrency);
 
     // GitSources: reconciled on spec and annotation changes, then on their interval.
     let gs_api: Api<GitSource> = Api::all(client.clone());
-    let (gs_reader, gs_writer) = reflector::store::<GitSource>();
     let gs_stream = watcher(gs_api.clone(), wc.clone())
         .default_backoff()
+        .modify(|g: &mut GitSource| g.managed_fields_mut().clear())
         .reflect(gs_writer)
         .applied_objects()
-        .predicate_filter(
-            predicates::generation.combine(predicates::annotations),
-            Default::default(),
-        );
-    let sources = Controller::for_stream(gs_stream, gs_reader)
+        .predicate_filter(wake_worthy, Default::default());
+    let gc = tokio::spawn(gitsource::collect_caches(Arc::clone(&ctx), Duration::from_secs(600)));
+    let sources = Controller::for_stream(gs_stream, ctx.gitsources.clone())
         .with_config(cfg.clone())
         .run(gitsource::reconcile, gitsource::error_policy, Arc::clone(&ctx))
         .for_each(|r| async move {
@@ -274,41 +375,27 @@ pub async fn run(
             }
         });
 
-    // Syncs: on spec and annotation changes, a new revision of their source, a change of their
-    // decryption Secret, a dependency becoming Ready, and their interval.
+    // Syncs: on spec, annotation and deletion changes, a new revision of their source, a change
+    // of a Secret or ConfigMap they read, a dependency becoming Ready, and their interval.
     let sync_api: Api<Sync> = Api::all(client.clone());
     let sync_stream = watcher(sync_api.clone(), wc.clone())
         .default_backoff()
+        .modify(|s: &mut Sync| s.managed_fields_mut().clear())
         .reflect(sync_writer)
         .applied_objects()
-        .predicate_filter(
-            predicates::generation.combine(predicates::annotations),
-            Default::default(),
-        );
-    let by_source = sync_reader.clone();
-    let by_secret = sync_reader.clone();
-    let by_dependency = sync_reader.clone();
-    let secrets = watcher(
-        Api::<PartialObjectMeta<k8s_openapi::api::core::v1::Secret>>::all(client.clone()),
-        watcher::Config::default(),
-    )
-    .default_backoff()
-    .touched_objects()
-    .predicate_filter(predicates::resource_version, Default::default());
-    let syncs = Controller::for_stream(sync_stream, sync_reader.clone())
+        .predicate_filter(wake_worthy, Default::default());
+    let by_source = ctx.syncs.clone();
+    let by_dependency = ctx.syncs.clone();
+    let syncs = Controller::for_stream(sync_stream, ctx.syncs.clone())
         .with_config(cfg)
         .watches(
             Api::<GitSource>::all(client.clone()),
             wc.clone(),
             move |gs: GitSource| {
                 let key = (gs.namespace().unwrap_or_default(), gs.name_any());
-                refs(&by_source.state(), |s| source_of(s) == key)
+                triggers::refs(&by_source.state(), |s| triggers::source_of(s) == key)
             },
         )
-        .watches_stream(secrets, move |meta| {
-            let (ns, name) = (meta.namespace().unwrap_or_default(), meta.name_any());
-            refs(&by_secret.state(), |s| reads_secret(s, &ns, &name))
-        })
         .watches(sync_api, wc, move |dep: Sync| {
             let ready = dep
                 .status
@@ -318,8 +405,9 @@ pub async fn run(
                 return Vec::new();
             }
             let (ns, name) = (dep.namespace().unwrap_or_default(), dep.name_any());
-            refs(&by_dependency.state(), |s| depends_on(s, &ns, &name))
+            triggers::refs(&by_dependency.state(), |s| triggers::depends_on(s, &ns, &name))
         })
+        .reconcile_on(wake)
         .run(sync::reconcile, sync::error_policy, Arc::clone(&ctx))
         .for_each(|r| async move {
             if let Err(e) = r {
@@ -327,11 +415,8 @@ pub async fn run(
             }
         });
 
-    http.ready.store(true, std::sync::atomic::Ordering::Relaxed);
     tracing::info!(namespace = %ctx.config.namespace, "controllers started");
-    let elector = elector.map(Arc::new);
-    let elector_release = elector.clone();
-    let lost = async move {
+    let lost = async {
         match &elector {
             Some(e) => e.hold().await,
             None => std::future::pending::<()>().await,
@@ -339,68 +424,15 @@ pub async fn run(
     };
     let result = tokio::select! {
         _ = futures::future::join(sources, syncs) => Ok(()),
-        _ = shutdown => Ok(()),
         _ = lost => Err(Error::LeadershipLost),
     };
-    keys_task.abort();
-    http.ready.store(false, std::sync::atomic::Ordering::Relaxed);
-    if let (Ok(()), Some(e)) = (&result, &elector_release) {
-        e.release().await;
-    }
+    gc.abort();
+    leading.store(false, std::sync::atomic::Ordering::Relaxed);
     result
 }
 
 /// The requeue after a reconcile that could not finish.
 pub fn retry_after(e: &Error) -> Action {
     tracing::warn!(error = %e, "reconcile failed; retrying");
-    Action::requeue(Duration::from_secs(30))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use sigil_crds::sigil::{Decryption, LocalObjectReference, NamespacedObjectReference, SyncSpec};
-
-    fn sync(ns: &str, name: &str, f: impl FnOnce(&mut SyncSpec)) -> Arc<Sync> {
-        let mut spec = SyncSpec::default();
-        spec.source_ref.name = "repo".into();
-        f(&mut spec);
-        let mut s = Sync::new(name, spec);
-        s.metadata.namespace = Some(ns.into());
-        Arc::new(s)
-    }
-
-    #[test]
-    fn triggers_map_to_the_right_syncs() {
-        let all = vec![
-            sync("a", "web", |s| {
-                s.decryption = Some(Decryption {
-                    secret_ref: Some(LocalObjectReference { name: "keys".into() }),
-                })
-            }),
-            sync("a", "api", |s| {
-                s.depends_on = vec![NamespacedObjectReference {
-                    name: "web".into(),
-                    namespace: None,
-                }]
-            }),
-            sync("b", "other", |s| {
-                s.source_ref.namespace = Some("a".into());
-                s.depends_on = vec![NamespacedObjectReference {
-                    name: "web".into(),
-                    namespace: Some("a".into()),
-                }]
-            }),
-        ];
-        let names = |v: Vec<ObjectRef<Sync>>| v.into_iter().map(|r| r.name).collect::<Vec<_>>();
-        let key = ("a".to_string(), "repo".to_string());
-        assert_eq!(names(refs(&all, |s| source_of(s) == key)), ["web", "api", "other"]);
-        assert_eq!(names(refs(&all, |s| reads_secret(s, "a", "keys"))), ["web"]);
-        assert!(
-            refs(&all, |s| reads_secret(s, "b", "keys")).is_empty(),
-            "Secrets of another namespace"
-        );
-        assert_eq!(names(refs(&all, |s| depends_on(s, "a", "web"))), ["api", "other"]);
-        assert!(refs(&all, |s| depends_on(s, "b", "web")).is_empty());
-    }
+    Action::requeue(Duration::from_secs(10))
 }
