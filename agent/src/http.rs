@@ -12,10 +12,35 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
 use tokio::net::TcpListener;
 
+/// Kinds of request the agent makes to the API server, counted for `/metrics`.
+pub const VERBS: [&str; 8] = ["get", "list", "create", "apply", "dry-run", "delete", "status", "other"];
+
+/// Requests made to the API server, by verb (see [`VERBS`]).
+#[derive(Default)]
+pub struct Requests([std::sync::atomic::AtomicU64; 8]);
+
+impl Requests {
+    /// Counts one request of `verb`.
+    pub fn count(&self, verb: &str) {
+        let i = VERBS.iter().position(|v| *v == verb).unwrap_or(VERBS.len() - 1);
+        self.0[i].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The count for `verb`.
+    pub fn get(&self, verb: &str) -> u64 {
+        VERBS
+            .iter()
+            .position(|v| *v == verb)
+            .map_or(0, |i| self.0[i].load(Ordering::Relaxed))
+    }
+}
+
 /// Per-Sync figures for `/metrics`.
 #[derive(Default)]
 pub struct Metrics {
     inner: Mutex<BTreeMap<String, SyncFigures>>,
+    /// Requests to the API server.
+    pub requests: Arc<Requests>,
 }
 
 #[derive(Default, Clone)]
@@ -127,6 +152,15 @@ impl Metrics {
             m.iter().map(|(s, f)| (l(s), f.decrypt_failures.to_string())).collect(),
         );
         family(
+            "sigil_api_requests_total",
+            "counter",
+            "Requests the agent made to the Kubernetes API server, by verb (watches excluded).",
+            VERBS
+                .iter()
+                .map(|v| (format!("verb=\"{v}\""), self.requests.get(v).to_string()))
+                .collect(),
+        );
+        family(
             "sigil_last_applied_timestamp_seconds",
             "gauge",
             "When the last revision was applied (age: time() minus this).",
@@ -215,5 +249,10 @@ mod tests {
         assert!(t.contains("sigil_reconcile_duration_seconds_sum{sync=\"apps/web\"} 2\n"));
         assert!(t.contains("sigil_pruned_objects_total{sync=\"apps/web\"} 1\n"));
         assert!(t.contains("sigil_last_applied_timestamp_seconds{sync=\"apps/web\"} 1700000000\n"));
+        m.requests.count("apply");
+        m.requests.count("bogus");
+        let t = m.render();
+        assert!(t.contains("sigil_api_requests_total{verb=\"apply\"} 1\n"), "{t}");
+        assert!(t.contains("sigil_api_requests_total{verb=\"other\"} 1\n"));
     }
 }

@@ -81,6 +81,7 @@ pub async fn reconcile(gs: Arc<GitSource>, ctx: Arc<Ctx>) -> Result<Action, Erro
         .map(|a| a.revision.clone());
     let status = logic::status(gs.status.as_ref(), &result, generation, Time(jiff::Timestamp::now()));
     if gs.status.as_ref() != Some(&status) {
+        ctx.api.count("status");
         let api: Api<GitSource> = Api::namespaced(ctx.client(), &ns);
         api.patch_status(
             &name,

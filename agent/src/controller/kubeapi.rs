@@ -4,7 +4,7 @@
 //! strings), and an API error about a Secret never repeats one of its values.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -18,6 +18,7 @@ use kube::core::Request;
 use kube::discovery::Scope;
 use zeroize::Zeroizing;
 
+use crate::http::Requests;
 use crate::object::Object;
 
 /// The field manager of every apply.
@@ -97,6 +98,21 @@ impl ApiError {
     }
 }
 
+/// Whether an API server's message refuses a change of an immutable field.
+fn says_immutable(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "is immutable",
+        "immutable field",
+        "may not change once set",
+        "are forbidden",
+        "cannot be changed",
+        "can not be changed",
+    ]
+    .iter()
+    .any(|p| m.contains(p))
+}
+
 /// Replaces any value of `secret` (as base64 or decoded, 4 bytes or longer) found in `message`.
 pub fn scrub(message: &str, secret: Option<&Object>) -> String {
     let Some(s) = secret.filter(|s| s.kind() == "Secret") else {
@@ -126,15 +142,22 @@ pub fn scrub(message: &str, secret: Option<&Object>) -> String {
 pub struct KubeApi {
     client: Client,
     kinds: Mutex<HashMap<(String, String), Kind>>,
+    requests: Arc<Requests>,
 }
 
 impl KubeApi {
-    /// A client; kinds are discovered as they are met.
-    pub fn new(client: Client) -> Self {
+    /// A client; kinds are discovered as they are met; requests are counted in `requests`.
+    pub fn new(client: Client, requests: Arc<Requests>) -> Self {
         KubeApi {
             client,
             kinds: Mutex::default(),
+            requests,
         }
+    }
+
+    /// Counts a request made through a typed client (status patches, finalizers).
+    pub fn count(&self, verb: &str) {
+        self.requests.count(verb);
     }
 
     /// The underlying client.
@@ -154,6 +177,7 @@ impl KubeApi {
             None => ("", api_version),
         };
         let gvk = GroupVersionKind::gvk(group, version, kind);
+        self.requests.count("other");
         let unknown = || ApiError::UnknownKind {
             what: what.to_string(),
             api_version: api_version.to_string(),
@@ -191,6 +215,7 @@ impl KubeApi {
 
     async fn call(
         &self,
+        verb: &str,
         req: http::Request<Vec<u8>>,
         what: &str,
         impersonate: Option<&str>,
@@ -200,6 +225,7 @@ impl KubeApi {
             what: what.to_string(),
             reason,
         };
+        self.requests.count(verb);
         let mut req = req.map(kube::client::Body::from);
         if let Some(user) = impersonate {
             let v = http::HeaderValue::from_str(user).map_err(|_| transport("invalid ServiceAccount name".into()))?;
@@ -221,12 +247,27 @@ impl KubeApi {
         if code == 404 {
             return Ok((code, None));
         }
-        let message = parsed
+        let mut message = parsed
             .as_ref()
             .and_then(|v| v.get("message"))
             .and_then(|m| m.as_str())
             .unwrap_or("no message")
             .to_string();
+        // Some refusals quote a whole object (an invalid pod template): keep the head, which
+        // names the field, so a status condition stays readable.
+        if message.len() > 600 {
+            let immutable = says_immutable(&message);
+            let mut cut = 600;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push_str(if immutable && !says_immutable(&message) {
+                " … field is immutable"
+            } else {
+                " …"
+            });
+        }
         Err(ApiError::Refused {
             what: what.to_string(),
             code,
@@ -249,7 +290,7 @@ impl KubeApi {
                 what: what.clone(),
                 reason: e.to_string(),
             })?;
-        Ok(self.call(req, &what, impersonate, None).await?.1)
+        Ok(self.call("get", req, &what, impersonate, None).await?.1)
     }
 
     /// The objects of `kind` in `namespace` matching `selector` (a label selector).
@@ -265,7 +306,7 @@ impl KubeApi {
                 what: what.clone(),
                 reason: e.to_string(),
             })?;
-        let Some(mut list) = self.call(req, &what, None, None).await?.1 else {
+        let Some(mut list) = self.call("list", req, &what, None, None).await?.1 else {
             return Ok(Vec::new());
         };
         let items = match list.0.get_mut("items").map(serde_json::Value::take) {
@@ -303,7 +344,8 @@ impl KubeApi {
                 what: what.clone(),
                 reason: e.to_string(),
             })?;
-        match self.call(req, &what, impersonate, Some(obj)).await? {
+        let verb = if dry_run { "dry-run" } else { "apply" };
+        match self.call(verb, req, &what, impersonate, Some(obj)).await? {
             (_, Some(o)) => Ok(o),
             (code, None) => Err(ApiError::Refused {
                 what,
@@ -333,7 +375,7 @@ impl KubeApi {
                 what: what.clone(),
                 reason: e.to_string(),
             })?;
-        let answer = self.call(req, &what, None, None).await?;
+        let answer = self.call("create", req, &what, None, None).await?;
         let token = answer
             .1
             .as_ref()
@@ -361,7 +403,7 @@ impl KubeApi {
                 what: what.clone(),
                 reason: e.to_string(),
             })?;
-        match self.call(req, &what, None, Some(obj)).await {
+        match self.call("create", req, &what, None, Some(obj)).await {
             Ok((_, o)) => Ok(o),
             Err(ApiError::Refused { code: 409, .. }) => Ok(None),
             Err(e) => Err(e),
@@ -387,7 +429,7 @@ impl KubeApi {
                 what: what.clone(),
                 reason: e.to_string(),
             })?;
-        Ok(self.call(req, &what, impersonate, None).await?.0 != 404)
+        Ok(self.call("delete", req, &what, impersonate, None).await?.0 != 404)
     }
 }
 

@@ -4,6 +4,7 @@
 //! election, on kube-runtime.
 
 pub mod applier;
+pub mod events;
 pub mod gitsource;
 pub mod kubeapi;
 pub mod lease;
@@ -24,7 +25,6 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use futures::StreamExt;
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
@@ -123,7 +123,7 @@ pub struct Ctx {
     /// `namespace/name`, with the configuration it was made for.
     pub external: Mutex<HashMap<String, (String, Arc<ExternalSecrets>)>>,
     /// Kubernetes events.
-    pub recorder: Recorder,
+    pub events: events::Events,
     /// The Syncs known.
     pub syncs: Store<Sync>,
     /// The GitSources known.
@@ -192,7 +192,6 @@ impl Ctx {
         action: &str,
         note: String,
     ) {
-        use kube::runtime::events::{Event, EventType};
         // Events are capped by the API server (1 kB note); keep ours short.
         let mut note = note;
         if note.len() > 1000 {
@@ -203,14 +202,11 @@ impl Ctx {
             note.truncate(cut);
             note.push_str(" …");
         }
-        let ev = Event {
-            type_: if warning { EventType::Warning } else { EventType::Normal },
-            reason: reason.to_string(),
-            note: Some(note),
-            action: action.to_string(),
-            secondary: None,
-        };
-        if let Err(e) = self.recorder.publish(&ev, &obj.object_ref(&())).await {
+        if let Err(e) = self
+            .events
+            .publish(&obj.object_ref(&()), warning, reason, action, &note)
+            .await
+        {
             tracing::debug!(error = %e, "event not published");
         }
     }
@@ -272,12 +268,12 @@ pub async fn run(
 ) -> Result<(), Error> {
     let (sync_reader, sync_writer) = reflector::store::<Sync>();
     let (gs_reader, gs_writer) = reflector::store::<GitSource>();
-    let (wake_tx, wake_rx) = futures::channel::mpsc::unbounded();
+    let (wake_tx, wake_rx) = futures::channel::mpsc::unbounded::<reflector::ObjectRef<Sync>>();
     let owned = sync_reader.clone();
     let owns: live::Owns =
         Arc::new(move |ns: &str, name: &str| owned.get(&reflector::ObjectRef::<Sync>::new(name).within(ns)).is_some());
     let ctx = Arc::new(Ctx {
-        api: Arc::new(KubeApi::new(client.clone())),
+        api: Arc::new(KubeApi::new(client.clone(), Arc::clone(&http.metrics.requests))),
         http: Arc::clone(&http),
         render_cache: RenderCache::new(config.render_cache_bytes),
         render_slots: Arc::new(tokio::sync::Semaphore::new(config.render_slots.max(1))),
@@ -285,17 +281,11 @@ pub async fn run(
         digest_key: RwLock::new(Arc::new(DigestKey::random())),
         vault: Arc::new(VaultKv::new()),
         external: Mutex::default(),
-        recorder: Recorder::new(
-            client.clone(),
-            Reporter {
-                controller: "sigil-agent".into(),
-                instance: Some(config.identity.clone()),
-            },
-        ),
+        events: events::Events::new(client.clone(), "sigil-agent", &config.identity),
         syncs: sync_reader.clone(),
         gitsources: gs_reader.clone(),
         live: LiveIndex::new(client.clone(), owns),
-        refs: RefIndex::start(client.clone(), sync_reader.clone(), wake_tx),
+        refs: RefIndex::start(client.clone(), sync_reader.clone(), wake_tx.clone()),
         remembered: Mutex::default(),
         config,
     });
@@ -325,7 +315,7 @@ pub async fn run(
         ))
     });
     let result = tokio::select! {
-        r = lead(Arc::clone(&ctx), client, elector.clone(), Arc::clone(&leading), wake_rx, sync_writer, gs_writer) => r,
+        r = lead(Arc::clone(&ctx), client, elector.clone(), Arc::clone(&leading), (wake_tx, wake_rx), sync_writer, gs_writer) => r,
         _ = shutdown => Ok(()),
     };
     keys_task.abort();
@@ -343,7 +333,10 @@ async fn lead(
     client: Client,
     elector: Option<Arc<lease::Elector>>,
     leading: Arc<std::sync::atomic::AtomicBool>,
-    wake: futures::channel::mpsc::UnboundedReceiver<reflector::ObjectRef<Sync>>,
+    (wake_tx, wake): (
+        futures::channel::mpsc::UnboundedSender<reflector::ObjectRef<Sync>>,
+        futures::channel::mpsc::UnboundedReceiver<reflector::ObjectRef<Sync>>,
+    ),
     sync_writer: reflector::store::Writer<Sync>,
     gs_writer: reflector::store::Writer<GitSource>,
 ) -> Result<(), Error> {
@@ -357,14 +350,25 @@ async fn lead(
     let wc = watch_config(&ctx.config);
     let cfg = kube::runtime::controller::Config::default().concurrency(ctx.config.concurrency);
 
-    // GitSources: reconciled on spec and annotation changes, then on their interval.
+    // GitSources: reconciled on spec and annotation changes, then on their interval. Every
+    // event, once the store has it, also wakes the Syncs reading that source (a new revision,
+    // or the source gone).
     let gs_api: Api<GitSource> = Api::all(client.clone());
-    let gs_stream = watcher(gs_api.clone(), wc.clone())
+    let (by_source, wake_by_source) = (ctx.syncs.clone(), wake_tx.clone());
+    let gs_stream = watcher(gs_api, wc.clone())
         .default_backoff()
         .modify(|g: &mut GitSource| g.managed_fields_mut().clear())
         .reflect(gs_writer)
+        .inspect(move |e| {
+            if let Ok(watcher::Event::Apply(gs) | watcher::Event::Delete(gs) | watcher::Event::InitApply(gs)) = e {
+                let key = (gs.namespace().unwrap_or_default(), gs.name_any());
+                for r in triggers::refs(&by_source.state(), |s| triggers::source_of(s) == key) {
+                    let _ = wake_by_source.unbounded_send(r);
+                }
+            }
+        })
         .applied_objects()
-        .predicate_filter(wake_worthy, Default::default());
+        .predicate_filter(wake_worthy::<GitSource>, Default::default());
     let gc = tokio::spawn(gitsource::collect_caches(Arc::clone(&ctx), Duration::from_secs(600)));
     let sources = Controller::for_stream(gs_stream, ctx.gitsources.clone())
         .with_config(cfg.clone())
@@ -375,38 +379,33 @@ async fn lead(
             }
         });
 
-    // Syncs: on spec, annotation and deletion changes, a new revision of their source, a change
-    // of a Secret or ConfigMap they read, a dependency becoming Ready, and their interval.
+    // Syncs: on spec, annotation and deletion changes, their interval, and wake-ups: a new
+    // revision of their source, a change of a Secret or ConfigMap they read, a dependency
+    // becoming Ready (seen here, in the same watch).
     let sync_api: Api<Sync> = Api::all(client.clone());
-    let sync_stream = watcher(sync_api.clone(), wc.clone())
+    let (by_dependency, wake_dependants) = (ctx.syncs.clone(), wake_tx);
+    let sync_stream = watcher(sync_api, wc)
         .default_backoff()
         .modify(|s: &mut Sync| s.managed_fields_mut().clear())
         .reflect(sync_writer)
+        .inspect(move |e| {
+            if let Ok(watcher::Event::Apply(dep)) = e {
+                let ready = dep
+                    .status
+                    .as_ref()
+                    .is_some_and(|st| crate::conditions::is_true(&st.conditions, "Ready"));
+                if ready {
+                    let (ns, name) = (dep.namespace().unwrap_or_default(), dep.name_any());
+                    for r in triggers::refs(&by_dependency.state(), |s| triggers::depends_on(s, &ns, &name)) {
+                        let _ = wake_dependants.unbounded_send(r);
+                    }
+                }
+            }
+        })
         .applied_objects()
-        .predicate_filter(wake_worthy, Default::default());
-    let by_source = ctx.syncs.clone();
-    let by_dependency = ctx.syncs.clone();
+        .predicate_filter(wake_worthy::<Sync>, Default::default());
     let syncs = Controller::for_stream(sync_stream, ctx.syncs.clone())
         .with_config(cfg)
-        .watches(
-            Api::<GitSource>::all(client.clone()),
-            wc.clone(),
-            move |gs: GitSource| {
-                let key = (gs.namespace().unwrap_or_default(), gs.name_any());
-                triggers::refs(&by_source.state(), |s| triggers::source_of(s) == key)
-            },
-        )
-        .watches(sync_api, wc, move |dep: Sync| {
-            let ready = dep
-                .status
-                .as_ref()
-                .is_some_and(|st| crate::conditions::is_true(&st.conditions, "Ready"));
-            if !ready {
-                return Vec::new();
-            }
-            let (ns, name) = (dep.namespace().unwrap_or_default(), dep.name_any());
-            triggers::refs(&by_dependency.state(), |s| triggers::depends_on(s, &ns, &name))
-        })
         .reconcile_on(wake)
         .run(sync::reconcile, sync::error_policy, Arc::clone(&ctx))
         .for_each(|r| async move {

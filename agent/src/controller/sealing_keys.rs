@@ -43,15 +43,13 @@ pub async fn refresh(ctx: &Ctx, may_create: bool) -> Result<(), Error> {
             ..Default::default()
         };
         let note = format!("not used as a sealing key: {}", s.reason);
-        let ev = kube::runtime::events::Event {
-            type_: kube::runtime::events::EventType::Warning,
-            reason: "InvalidSealingKey".into(),
-            note: Some(note),
-            action: "LoadKeys".into(),
-            secondary: None,
-        };
-        if may_create {
-            let _ = ctx.recorder.publish(&ev, &o).await;
+        if may_create
+            && let Err(e) = ctx
+                .events
+                .publish(&o, true, "InvalidSealingKey", "LoadKeys", &note)
+                .await
+        {
+            tracing::debug!(error = %e, "event not published");
         }
     }
     if let Some(new) = &plan.new_key {

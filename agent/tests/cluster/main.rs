@@ -5,8 +5,11 @@
 //! its own GitSources and Syncs, in namespaces named after the test. Run one:
 //! `SIGIL_TEST_KUBECONFIG=~/.kube/config cargo test -p sigil-agent --test cluster flow`.
 
+mod apply;
 mod external;
 mod flow;
 mod health;
 mod lease;
+mod lifecycle;
 mod support;
+mod tenancy;

@@ -234,6 +234,34 @@ impl TestEnv {
         .await
     }
 
+    /// Waits until Sync `namespace/name` is not Ready for `reason`; returns the message.
+    pub async fn failed_with(&self, namespace: &str, name: &str, reason: &str) -> String {
+        let syncs = self.api::<Sync>(namespace);
+        self.wait(
+            &format!("Sync {namespace}/{name} Ready=False {reason}"),
+            Duration::from_secs(90),
+            || async {
+                let s = syncs.get(name).await.ok()?;
+                ready(&s).filter(|r| r.0 == "False" && r.1 == reason).map(|r| r.2)
+            },
+        )
+        .await
+    }
+
+    /// Waits until the events about `involved` in `namespace` mention every one of `needles`;
+    /// returns all their notes, oldest first.
+    pub async fn events_with(&self, namespace: &str, involved: &str, needles: &[&str]) -> String {
+        self.wait(
+            &format!("events about {involved} mentioning {needles:?}"),
+            Duration::from_secs(60),
+            || async {
+                let notes = event_notes(self, namespace, involved).await.join("\n");
+                needles.iter().all(|n| notes.contains(n)).then_some(notes)
+            },
+        )
+        .await
+    }
+
     /// Waits until Sync `namespace/name`'s Ready condition has `status` (and returns it as
     /// (status, reason, message)).
     pub async fn ready_is(&self, namespace: &str, name: &str, status: &str) -> (String, String, String) {
@@ -445,9 +473,40 @@ where
 pub fn http_get(base: &str, path: &str) -> String {
     use std::io::{Read, Write};
     let addr = base.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+        return String::new();
+    };
     let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
+    if write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").is_ok() {
+        let _ = s.read_to_string(&mut out);
+    }
     out
+}
+
+/// The value of the metric line starting with `series` (name and labels) on the agent's
+/// `/metrics`, or 0.
+pub fn metric(agent: &Agent, series: &str) -> f64 {
+    agent
+        .get("/metrics")
+        .lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|v| v.trim().parse().ok()))
+        .unwrap_or(0.0)
+}
+
+/// The requests the agent made to the API server for objects (gets, lists, applies, dry
+/// runs, creates, deletes), from its `/metrics`.
+pub fn object_requests(agent: &Agent) -> f64 {
+    ["get", "list", "apply", "dry-run", "create", "delete"]
+        .iter()
+        .map(|v| metric(agent, &format!("sigil_api_requests_total{{verb=\"{v}\"}}")))
+        .sum()
+}
+
+/// The notes of the events about `involved` (a Sync's name) in `namespace`, oldest first.
+pub async fn event_notes(env: &TestEnv, namespace: &str, involved: &str) -> Vec<String> {
+    let events: Api<k8s_openapi::api::events::v1::Event> = env.api(namespace);
+    let mut items = events.list(&Default::default()).await.unwrap().items;
+    items.retain(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(involved));
+    items.sort_by_key(|e| e.event_time.as_ref().map(|t| t.0));
+    items.into_iter().filter_map(|e| e.note).collect()
 }

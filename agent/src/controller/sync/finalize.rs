@@ -37,6 +37,7 @@ pub async fn ensure(ctx: &Ctx, sync: &Sync) -> Result<bool, Error> {
     } else {
         serde_json::json!([{"op": "add", "path": "/metadata/finalizers/-", "value": FINALIZER}])
     };
+    ctx.api.count("other");
     let api: Api<Sync> = Api::namespaced(ctx.client(), &ns);
     match api
         .patch(&name, &PatchParams::default(), &Patch::Json::<()>(json_patch(ops)?))
@@ -57,6 +58,7 @@ async fn remove(ctx: &Ctx, sync: &Sync) -> Result<(), Error> {
         {"op": "test", "path": format!("/metadata/finalizers/{i}"), "value": FINALIZER},
         {"op": "remove", "path": format!("/metadata/finalizers/{i}")},
     ]);
+    ctx.api.count("other");
     let api: Api<Sync> = Api::namespaced(ctx.client(), &ns);
     match api
         .patch(&name, &PatchParams::default(), &Patch::Json::<()>(json_patch(ops)?))

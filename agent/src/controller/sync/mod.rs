@@ -412,9 +412,16 @@ async fn attempt(
             resolvers: &resolvers,
             policy,
         };
-        handle
-            .block_on(pipeline::render(&tree, &req, &ctx2.render_cache))
-            .map_err(|f| failed(f.reason, f.message, Some(&commit_s)))
+        // Bounded by the reconcile's deadline here too, so a stuck key service or Vault frees
+        // its render slot when the reconcile gives up.
+        let left = deadline.saturating_duration_since(Instant::now());
+        match handle.block_on(tokio::time::timeout(
+            left,
+            pipeline::render(&tree, &req, &ctx2.render_cache),
+        )) {
+            Ok(r) => r.map_err(|f| failed(f.reason, f.message, Some(&commit_s))),
+            Err(_) => Err(failed(TIMED_OUT, "timed out while rendering", Some(&commit_s))),
+        }
     })
     .await
     .map_err(|e| failed(reason::BUILD_FAILED, format!("render task: {e}"), rev))??;

@@ -153,6 +153,7 @@ pub fn new_status(sync: &Sync, result: &Result<Done, Failed>, now: Time) -> Sync
 
 /// Writes the status (a merge patch of the status subresource).
 pub async fn patch_status(ctx: &Ctx, ns: &str, name: &str, status: &SyncStatus) -> Result<(), Error> {
+    ctx.api.count("status");
     let api: Api<Sync> = Api::namespaced(ctx.client(), ns);
     api.patch_status(
         name,
