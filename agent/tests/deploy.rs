@@ -22,12 +22,15 @@ fn kubectl_kustomize(dir: &str) -> Option<Vec<Value>> {
     Some(manifest::load(&out.stdout).unwrap())
 }
 
-fn ours(dir: &str) -> Vec<Value> {
+/// `sigil-agent render deploy --path <path>` (the source root is `deploy/`, as for a Sync).
+fn ours(path: &str) -> Vec<Value> {
     let out = Command::new(env!("CARGO_BIN_EXE_sigil-agent"))
         .arg("render")
-        .arg(sigil_tests::workspace_root().join(dir))
+        .arg(sigil_tests::workspace_root().join("deploy"))
+        .args(["--path", path])
         .output()
         .unwrap();
+    let dir = path;
     assert!(
         out.status.success(),
         "render {dir}: {}",
@@ -46,12 +49,22 @@ fn install_manifests_are_locked_down_and_build_alike() {
         sigil_tests::skip("kubectl is not installed");
         return;
     };
+    // kubectl's bundled kustomize (v5.5) does not know ValidatingAdmissionPolicy(Binding) is
+    // cluster-scoped and gives it the namespace; ours does not (the API server ignores it).
     let sort = |mut v: Vec<Value>| {
+        for o in v.iter_mut() {
+            if o["kind"]
+                .as_str()
+                .is_some_and(|k| k.starts_with("ValidatingAdmissionPolicy"))
+            {
+                o["metadata"].as_object_mut().unwrap().remove("namespace");
+            }
+        }
         v.sort_by_key(|o| format!("{}/{}", o["kind"], o["metadata"]["name"]));
         v
     };
     assert_eq!(
-        sort(ours("deploy")),
+        sort(ours(".")),
         sort(full.clone()),
         "sigil-agent render and kubectl kustomize differ"
     );
@@ -76,34 +89,63 @@ fn install_manifests_are_locked_down_and_build_alike() {
     let admin = find(&full, "ClusterRoleBinding", "sigil-agent-cluster-admin").expect("cluster-admin");
     assert_eq!(admin["subjects"][0]["namespace"], "sigil-system");
 
-    // The agent's own rights: what its code calls.
+    // The agent's own rights: what its code calls, and no write beyond status, finalizers
+    // (held to that by the admission policy), tokens, events and impersonation.
     let role = find(&full, "ClusterRole", "sigil-agent").unwrap();
     let grants = |group: &str, resource: &str, verb: &str| {
         role["rules"].as_array().unwrap().iter().any(|r| {
-            let has = |k: &str, v: &str| r[k].as_array().unwrap().iter().any(|x| x == v);
+            let has = |k: &str, v: &str| r[k].as_array().unwrap().iter().any(|x| x == v || x == "*");
             has("apiGroups", group) && has("resources", resource) && has("verbs", verb)
         })
     };
     for (g, r, v) in [
         ("sigil.dev", "syncs", "watch"),
         ("sigil.dev", "syncs/status", "patch"),
+        ("sigil.dev", "syncs", "patch"),
         ("sigil.dev", "gitsources/status", "patch"),
         ("", "secrets", "watch"),
+        ("", "configmaps", "watch"),
+        ("apps", "deployments", "watch"),
         ("", "serviceaccounts/token", "create"),
         ("", "serviceaccounts", "impersonate"),
         ("events.k8s.io", "events", "create"),
     ] {
         assert!(grants(g, r, v), "ClusterRole lacks {v} on {g}/{r}");
     }
+    for (g, r, v) in [
+        ("", "secrets", "create"),
+        ("sigil.dev", "gitsources", "patch"),
+        ("sigil.dev", "syncs", "delete"),
+        ("apps", "deployments", "patch"),
+        ("", "configmaps", "update"),
+    ] {
+        assert!(!grants(g, r, v), "ClusterRole grants {v} on {g}/{r}");
+    }
+    let policy = find(&full, "ValidatingAdmissionPolicy", "sigil-agent-finalizers-only").expect("the admission policy");
     assert!(
-        !grants("", "secrets", "create"),
-        "Secrets are written only in the agent's namespace"
+        policy["spec"]["validations"][0]["expression"]
+            .as_str()
+            .unwrap()
+            .contains("object.spec == oldObject.spec")
     );
+    assert!(find(&full, "ValidatingAdmissionPolicyBinding", "sigil-agent-finalizers-only").is_some());
     let local = find(&full, "Role", "sigil-agent").unwrap();
     assert_eq!(local["metadata"]["namespace"], "sigil-system");
 
     let tenant = kubectl_kustomize("deploy/tenant").unwrap();
+    assert_eq!(
+        sort(ours("tenant")),
+        sort(tenant.clone()),
+        "deploy/tenant: render and kubectl kustomize differ"
+    );
     assert!(find(&tenant, "ClusterRoleBinding", "sigil-agent-cluster-admin").is_none());
     assert!(!serde_json::to_string(&tenant).unwrap().contains("cluster-admin"));
     assert_eq!(tenant.len() + 1, full.len());
+    let args =
+        &find(&tenant, "Deployment", "sigil-agent").unwrap()["spec"]["template"]["spec"]["containers"][0]["args"];
+    let args: Vec<&str> = args.as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+    assert!(
+        args.contains(&"--default-service-account=sigil-deployer") && args.contains(&"--no-cross-namespace-refs"),
+        "{args:?}"
+    );
 }

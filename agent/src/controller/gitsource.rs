@@ -28,6 +28,22 @@ fn invalid(message: String) -> Failure {
     }
 }
 
+/// Fetches GitSource `gs` into this replica's cache (one fetch per source at a time): the
+/// GitSource reconcile does, and so does a Sync that finds its commit missing (a new leader
+/// starts with an empty cache).
+pub async fn fetch(ctx: &Ctx, gs: &GitSource) -> Result<crate::source::Revision, Failure> {
+    let ns = gs.namespace().unwrap_or_default();
+    let lock = {
+        let mut locks = match ctx.fetch_locks.lock() {
+            Ok(l) => l,
+            Err(p) => p.into_inner(),
+        };
+        Arc::clone(locks.entry(format!("{ns}/{}", gs.name_any())).or_default())
+    };
+    let _held = lock.lock().await;
+    attempt(gs, ctx, &ns).await
+}
+
 async fn attempt(gs: &GitSource, ctx: &Ctx, ns: &str) -> Result<crate::source::Revision, Failure> {
     let spec = gs.spec.clone();
     logic::check_url(&spec.url, ctx.config.allow_local_sources)?;
@@ -72,7 +88,7 @@ pub async fn reconcile(gs: Arc<GitSource>, ctx: Arc<Ctx>) -> Result<Action, Erro
     let interval = crate::duration::parse(&gs.spec.interval).filter(|d| !d.is_zero());
     let result = match interval {
         None => Err(invalid(format!("invalid interval {:?}", gs.spec.interval))),
-        Some(_) => attempt(&gs, &ctx, &ns).await,
+        Some(_) => fetch(&ctx, &gs).await,
     };
     let previous = gs
         .status

@@ -134,6 +134,8 @@ pub struct Ctx {
     pub refs: Arc<RefIndex>,
     /// Each Sync's last successful reconcile, by `namespace/name`.
     pub remembered: Mutex<HashMap<String, Remembered>>,
+    /// One fetch at a time per GitSource cache (`namespace/name`).
+    pub fetch_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Ctx {
@@ -287,6 +289,7 @@ pub async fn run(
         live: LiveIndex::new(client.clone(), owns),
         refs: RefIndex::start(client.clone(), sync_reader.clone(), wake_tx.clone()),
         remembered: Mutex::default(),
+        fetch_locks: Mutex::default(),
         config,
     });
     std::fs::create_dir_all(&ctx.config.git_cache)

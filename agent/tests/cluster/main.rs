@@ -6,6 +6,7 @@
 //! `SIGIL_TEST_KUBECONFIG=~/.kube/config cargo test -p sigil-agent --test cluster flow`.
 
 mod apply;
+mod deploy;
 mod external;
 mod flow;
 mod health;

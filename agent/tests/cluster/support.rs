@@ -102,6 +102,11 @@ impl TestEnv {
         self.namespaces.lock().unwrap().push(name.to_string());
     }
 
+    /// Removes namespace `name` (made by someone else) when the environment drops.
+    pub fn track_namespace(&self, name: &str) {
+        self.namespaces.lock().unwrap().push(name.to_string());
+    }
+
     /// Creates and returns namespace `<id>-<suffix>`.
     pub async fn namespace(&self, suffix: &str) -> String {
         let name = format!("{}-{suffix}", self.id);
@@ -323,11 +328,9 @@ impl Drop for TestEnv {
     }
 }
 
-/// A running `sigil-agent run`; killed on drop (SIGKILL), or stopped with [`Agent::stop`].
+/// A running `sigil-agent run`; killed on drop.
 pub struct Agent {
     child: Child,
-    /// Its log file.
-    pub log: PathBuf,
     /// Its HTTP port's base URL.
     pub http: String,
 }
@@ -354,31 +357,11 @@ pub fn start_agent(kubeconfig: &Path, log: &Path, args: &[String]) -> Agent {
         .unwrap();
     Agent {
         child,
-        log: log.to_path_buf(),
         http: format!("http://127.0.0.1:{port}"),
     }
 }
 
 impl Agent {
-    /// Stops the agent as Kubernetes does (SIGTERM) and waits for it to exit.
-    pub fn stop(&mut self) {
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// Whether the process is still running.
-    pub fn running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
     /// GET `path` on the agent's HTTP port: (status line, body).
     pub fn get(&self, path: &str) -> String {
         http_get(&self.http, path)

@@ -7,11 +7,10 @@ mod https;
 mod signatures;
 mod ssh;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-use sigil_tests::{ok, python, servers::free_port};
+use sigil_tests::{ok, servers::free_port};
 
 struct Kill(Child);
 
@@ -172,71 +171,26 @@ fn git_daemon() {
     );
 }
 
-/// `git http-backend` behind a tiny HTTP server: `open`, basic auth `user:s3cret` (`auth`), or
-/// `Authorization: Bearer <argv[3]>` (`bearer`); with a certificate and key it speaks TLS.
-const HTTP_SERVER: &str = r#"
-import base64, http.server, os, ssl, subprocess, sys
-root, mode = sys.argv[1], sys.argv[2]
-token = sys.argv[3] if len(sys.argv) > 3 else ""
-class H(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *a): pass
-    def handle_one(self, body):
-        auth = self.headers.get("Authorization", "")
-        want = {"auth": "Basic " + base64.b64encode(b"user:s3cret").decode(), "bearer": "Bearer " + token}.get(mode)
-        if want is not None and auth != want:
-            scheme = "Bearer" if mode == "bearer" else "Basic"
-            self.send_response(401); self.send_header("WWW-Authenticate", scheme + ' realm="git"'); self.send_header("Content-Length", "0"); self.end_headers(); return
-        path, _, query = self.path.partition("?")
-        env = dict(os.environ, GIT_PROJECT_ROOT=root, GIT_HTTP_EXPORT_ALL="1", PATH_INFO=path, QUERY_STRING=query,
-                   REQUEST_METHOD=self.command, CONTENT_TYPE=self.headers.get("Content-Type", ""), CONTENT_LENGTH=str(len(body)),
-                   REMOTE_USER="user", GIT_PROTOCOL=self.headers.get("Git-Protocol", ""))
-        out = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True).stdout
-        head, _, payload = out.partition(b"\r\n\r\n")
-        status = 200
-        headers = []
-        for line in head.decode().split("\r\n"):
-            k, _, v = line.partition(": ")
-            if k.lower() == "status": status = int(v.split()[0])
-            elif k: headers.append((k, v))
-        self.send_response(status)
-        for k, v in headers: self.send_header(k, v)
-        self.send_header("Content-Length", str(len(payload))); self.end_headers(); self.wfile.write(payload)
-    def do_GET(self): self.handle_one(b"")
-    def do_POST(self): self.handle_one(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-if len(sys.argv) > 5:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(sys.argv[4], sys.argv[5])
-    s.socket = ctx.wrap_socket(s.socket, server_side=True)
-print(s.server_address[1], flush=True)
-s.serve_forever()
-"#;
-
-fn http_server(root: &Path, mode: &str) -> Option<(Kill, String)> {
-    start_http_server(root, mode, &[]).map(|(k, port)| (k, format!("http://127.0.0.1:{port}/repo")))
+fn http_server(root: &Path, mode: &str) -> Option<(sigil_tests::servers::Server, String)> {
+    let server = sigil_tests::servers::git_http(root, mode, &[])?;
+    let url = format!("{}/repo", server.url);
+    Some((server, url))
 }
 
 /// Starts the server with `extra` arguments (token, certificate, key); returns its port.
-fn start_http_server(root: &Path, mode: &str, extra: &[&std::ffi::OsStr]) -> Option<(Kill, u16)> {
-    let py = python()?;
-    let mut child = Command::new(py)
-        .arg("-c")
-        .arg(HTTP_SERVER)
-        .arg(root)
-        .arg(mode)
-        .args(extra)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("server did not start: {line:?}"));
-    Some((Kill(child), port))
+fn start_http_server(
+    root: &Path,
+    mode: &str,
+    extra: &[&std::ffi::OsStr],
+) -> Option<(sigil_tests::servers::Server, u16)> {
+    let server = sigil_tests::servers::git_http(root, mode, extra)?;
+    let port = server
+        .url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("a port");
+    Some((server, port))
 }
 
 /// The stderr of a failed run (panics if it succeeded).

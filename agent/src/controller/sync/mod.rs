@@ -208,19 +208,17 @@ pub async fn reconcile(sync: Arc<Sync>, ctx: Arc<Ctx>) -> Result<Action, Error> 
     let result = match (interval, timeout) {
         (Some(_), Some(t)) => match check_spec(&ctx, &sync, &ns) {
             Err(f) => Err(f),
-            Ok(()) => {
-                match tokio::time::timeout(t, attempt(&ctx, &sync, &ns, &name, Instant::now() + t, &progress)).await {
-                    Ok(r) => r,
-                    Err(_) => {
-                        let at = progress.lock().map(|p| p.clone()).unwrap_or_default();
-                        Err(failed(
-                            TIMED_OUT,
-                            format!("reconcile timed out after {}s while {at}", t.as_secs()),
-                            None,
-                        ))
-                    }
+            Ok(()) => match tokio::time::timeout(t, attempt(&ctx, &sync, &ns, &name, t, &progress)).await {
+                Ok(r) => r,
+                Err(_) => {
+                    let at = progress.lock().map(|p| p.clone()).unwrap_or_default();
+                    Err(failed(
+                        TIMED_OUT,
+                        format!("reconcile timed out after {}s while {at}", t.as_secs()),
+                        None,
+                    ))
                 }
-            }
+            },
         },
         _ => Err(failed(
             INVALID,
@@ -303,9 +301,10 @@ async fn attempt(
     sync: &Sync,
     ns: &str,
     name: &str,
-    deadline: Instant,
+    timeout: Duration,
     progress: &Mutex<String>,
 ) -> Result<Done, Failed> {
+    let deadline = Instant::now() + timeout;
     let set = |what: &str| {
         if let Ok(mut p) = progress.lock() {
             *p = what.to_string();
@@ -357,6 +356,19 @@ async fn attempt(
     let commit = gix::ObjectId::from_hex(sha.as_bytes())
         .map_err(|_| failed(ARTIFACT_FAILED, format!("revision {revision} names no commit"), rev))?;
     let cache = super::gitsource::cache_of(ctx, &gs.namespace().unwrap_or_default(), &gs.name_any());
+    // This replica may not have the commit yet (a new leader starts with an empty cache).
+    let (url, path_for_check) = (gs.spec.url.clone(), cache.clone());
+    let present = tokio::task::spawn_blocking(move || {
+        crate::source::open(&url, &path_for_check).is_ok_and(|repo| repo.find_object(commit).is_ok())
+    })
+    .await
+    .unwrap_or(false);
+    if !present {
+        set("fetching the source");
+        super::gitsource::fetch(ctx, &gs)
+            .await
+            .map_err(|f| failed(ARTIFACT_FAILED, f.message, rev))?;
+    }
     set("reading the decryption keys");
     let keys = inputs::decryption_keys(ctx, sync, ns, rev).await?;
     set("reading the substitution variables");
@@ -420,7 +432,11 @@ async fn attempt(
             pipeline::render(&tree, &req, &ctx2.render_cache),
         )) {
             Ok(r) => r.map_err(|f| failed(f.reason, f.message, Some(&commit_s))),
-            Err(_) => Err(failed(TIMED_OUT, "timed out while rendering", Some(&commit_s))),
+            Err(_) => Err(failed(
+                TIMED_OUT,
+                format!("reconcile timed out after {}s while rendering", timeout.as_secs()),
+                Some(&commit_s),
+            )),
         }
     })
     .await
