@@ -1,10 +1,12 @@
-//! The render cache: a render's result (objects with their secrets resolved) kept in memory,
-//! keyed by everything that decides it — the commit, the path, and a keyed digest of the rest
-//! (namespaces, secrets policy, substitution variables, the generations of the decryption and
-//! sealing keys) — so reconciling an unchanged input costs no read, decryption or build. Its
-//! size is bounded in bytes (the objects' serialized size), oldest evicted first. Objects wipe
-//! their strings when the last user of an evicted entry drops it. The SOPS data-key cache (in
-//! the keyring) and the unsealed-value cache (in the SealedSecret resolver) work below it.
+//! The build cache: a build's result (objects read, SOPS files decrypted, kustomize applied)
+//! kept in memory, keyed by everything that decides it — the commit, the path, and the
+//! generation of the decryption keys — so Syncs of one source and path with the same keys
+//! share one build, and a new reconcile of an unchanged input reads, decrypts and builds
+//! nothing. What differs per Sync (namespaces, variables, sealed and external secrets) happens
+//! after it. Its size is bounded in bytes (the objects' serialized size), oldest evicted first.
+//! Objects wipe their strings when the last user of an evicted entry drops it. The SOPS
+//! data-key cache (in the keyring) and the unsealed-value cache (in the SealedSecret resolver)
+//! work beside it.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,13 +21,16 @@ pub struct RenderKey {
     pub commit: String,
     /// The path rendered.
     pub path: String,
-    /// A keyed digest of every other input (namespaces, policy, variables, key generations).
+    /// A keyed digest of the other inputs (the decryption keys' generation).
     pub inputs: u64,
 }
 
+/// A build: objects, each with whether it came from SOPS files only.
+pub type Built = Vec<(Object, bool)>;
+
 struct Entry {
     key: RenderKey,
-    objects: Arc<Vec<Object>>,
+    objects: Arc<Built>,
     bytes: usize,
 }
 
@@ -37,11 +42,11 @@ pub struct RenderCache {
     misses: AtomicU64,
 }
 
-/// The memory a render takes, estimated from its serialized size.
-pub fn size_of(objects: &[Object]) -> usize {
+/// The memory a build takes, estimated from its serialized size.
+pub fn size_of(objects: &[(Object, bool)]) -> usize {
     objects
         .iter()
-        .map(|o| serde_json::to_vec(&o.0).map(|b| b.len()).unwrap_or(0) * 2)
+        .map(|(o, _)| serde_json::to_vec(&o.0).map(|b| b.len()).unwrap_or(0) * 2)
         .sum::<usize>()
         + std::mem::size_of::<Entry>()
 }
@@ -58,7 +63,7 @@ impl RenderCache {
     }
 
     /// The cached render for `key`, if any.
-    pub fn get(&self, key: &RenderKey) -> Option<Arc<Vec<Object>>> {
+    pub fn get(&self, key: &RenderKey) -> Option<Arc<Built>> {
         let hit = self
             .entries
             .lock()
@@ -76,7 +81,7 @@ impl RenderCache {
 
     /// Stores a render (replacing one with the same key; a render larger than the whole cache
     /// is not kept) and returns it shared.
-    pub fn insert(&self, key: RenderKey, objects: Vec<Object>) -> Arc<Vec<Object>> {
+    pub fn insert(&self, key: RenderKey, objects: Built) -> Arc<Built> {
         let bytes = size_of(&objects);
         let v = Arc::new(objects);
         if bytes > self.capacity {
@@ -128,9 +133,12 @@ mod tests {
         }
     }
 
-    fn render(n: usize) -> Vec<Object> {
+    fn render(n: usize) -> Built {
         (0..n)
-            .map(|i| Object(serde_json::json!({"kind": "ConfigMap", "metadata": {"name": format!("c{i}")}})))
+            .map(|i| {
+                let o = Object(serde_json::json!({"kind": "ConfigMap", "metadata": {"name": format!("c{i}")}}));
+                (o, false)
+            })
             .collect()
     }
 
@@ -140,7 +148,7 @@ mod tests {
         let c = RenderCache::new(one * 2 + one / 2);
         assert!(c.get(&key("a", 1)).is_none());
         c.insert(key("a", 1), render(10));
-        assert_eq!(c.get(&key("a", 1)).unwrap()[0].kind(), "ConfigMap");
+        assert_eq!(c.get(&key("a", 1)).unwrap()[0].0.kind(), "ConfigMap");
         assert!(c.get(&key("a", 2)).is_none(), "other inputs are another render");
         c.insert(key("b", 1), render(10));
         c.insert(key("c", 1), render(10));

@@ -437,7 +437,15 @@ fn print_crds() -> Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "heap-profile")]
+#[global_allocator]
+static ALLOC: dhat::Alloc = dhat::Alloc;
+
 fn main() -> ExitCode {
+    #[cfg(feature = "heap-profile")]
+    let _profiler = dhat::Profiler::builder()
+        .file_name(std::env::var_os("SIGIL_DHAT_FILE").unwrap_or_else(|| "dhat-heap.json".into()))
+        .build();
     let cli = Cli::parse();
     let (json, default_level) = match &cli.command {
         Some(Command::Run(a)) => (a.log_format == "json", "info"),

@@ -1,8 +1,9 @@
 //! One Sync's render, as the reconciler runs it: keys from the Sync's decryption Secret
-//! (`*.agekey`, `sops.aws-kms`, `sops.vault-token` — Flux's keys), render, namespaces placed,
-//! post-build variables substituted, secrets resolved, the result cached by (commit, path,
-//! digest of every other input), and a failure mapped to the status reason it reports
-//! (`BuildFailed`, `DecryptionFailed`). Nothing here talks to the cluster.
+//! (`*.agekey`, `sops.aws-kms`, `sops.vault-token` — Flux's keys); the build (cached by commit,
+//! path and key generation, shared by Syncs with the same inputs); then, per Sync, namespaces
+//! placed, post-build variables substituted and secrets resolved; a failure mapped to the
+//! status reason it reports (`BuildFailed`, `DecryptionFailed`). Nothing here talks to the
+//! cluster.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -185,73 +186,61 @@ impl Namespaces {
             }
         }
     }
-
-    fn cache_tag(&self) -> String {
-        format!(
-            "#{}#{}",
-            self.target.as_deref().unwrap_or(""),
-            self.default.as_deref().unwrap_or("")
-        )
-    }
 }
 
 /// A render with its secrets resolved.
 pub struct Rendered {
     /// The objects to apply.
-    pub objects: Arc<Vec<Object>>,
-    /// The shortest ExternalSecret refresh interval, when the render has any (such renders
-    /// are not cached: the resolver's value cache decides when Vault is asked again).
+    pub objects: Vec<Object>,
+    /// The shortest ExternalSecret refresh interval, when the render has any.
     pub refresh: Option<std::time::Duration>,
 }
 
-/// What one render needs besides the files.
-pub struct Request<'a> {
-    /// The commit (`sha1:...`).
-    pub commit: &'a str,
-    /// The path in the source.
-    pub path: &'a Path,
-    /// Where namespaced objects go.
-    pub namespaces: &'a Namespaces,
-    /// Post-build variables (none: no substitution).
-    pub vars: &'a Vars,
-    /// SOPS key sources.
-    pub keyring: &'a Keyring,
-    /// A keyed digest of every input that is not in the commit or the path (key and
-    /// variable generations, namespaces, policy): part of the cache key.
-    pub inputs: u64,
-    /// Secret resolvers (sealed, external).
-    pub resolvers: &'a [Box<dyn SecretResolver>],
-    /// What the Sync accepts from Git.
-    pub policy: Policy,
-}
-
-/// Renders `path` of `tree` with its secrets resolved; a hit in `cache` for (`commit`,
-/// `path`, `inputs`) skips everything. Blocking work happens on the calling thread: the
-/// agent calls this off its async workers.
-pub async fn render(tree: &dyn FileTree, req: &Request<'_>, cache: &RenderCache) -> Result<Rendered, Failure> {
+/// The build of `path` at `commit` — files read (SOPS files decrypted with `keyring`, MACs
+/// verified), kustomize or plain YAML — each object with whether it came from SOPS files
+/// only. Cached in `cache` by (commit, path, `keys_generation`): Syncs of one source and path
+/// with the same keys share one build (a Sync with other keys never sees it). Blocking work
+/// happens on the calling thread: the agent calls this off its async workers.
+pub async fn build(
+    tree: &dyn FileTree,
+    commit: &str,
+    path: &Path,
+    keyring: &Keyring,
+    keys_generation: u64,
+    cache: &RenderCache,
+) -> Result<Arc<Vec<(Object, bool)>>, Failure> {
     let key = RenderKey {
-        commit: req.commit.to_string(),
-        path: format!("{}{}", req.path.display(), req.namespaces.cache_tag()),
-        inputs: req.inputs,
+        commit: commit.to_string(),
+        path: path.display().to_string(),
+        inputs: keys_generation,
     };
     if let Some(objects) = cache.get(&key) {
-        return Ok(Rendered { objects, refresh: None });
+        return Ok(objects);
     }
-    let loader = Loader {
-        tree,
-        keyring: req.keyring,
-    };
-    let mut objects = render::render(&loader, req.path).await.map_err(render_failure)?;
-    req.namespaces.place(&mut objects);
-    if !req.vars.is_empty() {
+    let loader = Loader { tree, keyring };
+    let objects = render::render(&loader, path).await.map_err(render_failure)?;
+    Ok(cache.insert(key, objects))
+}
+
+/// One Sync's part, after the build: namespaces placed, post-build variables substituted,
+/// secrets resolved (`resolvers`) under `policy`.
+pub async fn finish(
+    built: &[(Object, bool)],
+    namespaces: &Namespaces,
+    vars: &Vars,
+    resolvers: &[Box<dyn SecretResolver>],
+    policy: Policy,
+) -> Result<Rendered, Failure> {
+    let mut objects = built.to_vec();
+    namespaces.place(&mut objects);
+    if !vars.is_empty() {
         let (plain, encrypted): (Vec<Object>, Vec<bool>) = objects.into_iter().unzip();
-        let plain = crate::substitute::substitute(plain, req.vars).map_err(|e| Failure {
+        let plain = crate::substitute::substitute(plain, vars).map_err(|e| Failure {
             reason: BUILD_FAILED,
             message: e.to_string(),
         })?;
         objects = plain.into_iter().zip(encrypted).collect();
     }
-    let (resolvers, policy) = (req.resolvers, req.policy);
     let refresh = {
         let plain: Vec<Object> = objects.iter().map(|(o, _)| o.clone()).collect();
         secrets::external::next_refresh(&plain)
@@ -259,11 +248,13 @@ pub async fn render(tree: &dyn FileTree, req: &Request<'_>, cache: &RenderCache)
     let objects = secrets::resolve_all(objects, resolvers, policy)
         .await
         .map_err(resolve_failure)?;
-    let objects = match refresh {
-        None => cache.insert(key, objects),
-        Some(_) => Arc::new(objects),
-    };
     Ok(Rendered { objects, refresh })
+}
+
+/// Whether a build holds objects an ExternalSecret resolver handles (the agent makes one for a
+/// Sync only then).
+pub fn needs_external(built: &[(Object, bool)]) -> bool {
+    built.iter().any(|(o, _)| secrets::external::is_external(o))
 }
 
 #[cfg(test)]
@@ -317,17 +308,10 @@ mod tests {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let (namespaces, vars) = (Namespaces::default(), Vars::new());
         let run = |commit: &str| {
-            let req = Request {
-                commit,
-                path: Path::new("."),
-                namespaces: &namespaces,
-                vars: &vars,
-                keyring: &keyring,
-                inputs: 1,
-                resolvers: &[],
-                policy: Policy::default(),
-            };
-            rt.block_on(render(&tree, &req, &cache))
+            rt.block_on(async {
+                let built = build(&tree, commit, Path::new("."), &keyring, 1, &cache).await?;
+                finish(&built, &namespaces, &vars, &[], Policy::default()).await
+            })
         };
         assert_eq!(run("sha1:a").unwrap().objects.len(), 1);
         std::fs::write(dir.path().join("kustomization.yaml"), "resources: [missing.yaml]\n").unwrap();

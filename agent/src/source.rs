@@ -373,8 +373,15 @@ pub struct CommitTree {
 impl CommitTree {
     /// The tree of `commit`.
     pub fn new(repo: gix::Repository, commit: gix::ObjectId) -> Result<Self, SourceError> {
+        Self::shared(repo.into_sync(), commit)
+    }
+
+    /// The tree of `commit` in a repository handle shared between threads (kept open across
+    /// renders by the agent).
+    pub fn shared(repo: gix::ThreadSafeRepository, commit: gix::ObjectId) -> Result<Self, SourceError> {
         let label = format!("sha1:{commit}");
         let tree = repo
+            .to_thread_local()
             .find_commit(commit)
             .and_then(|c| c.tree_id().map(|t| t.detach()))
             .map_err(|e| SourceError::Ref {
@@ -382,7 +389,7 @@ impl CommitTree {
                 reason: e.to_string(),
             })?;
         Ok(CommitTree {
-            repo: repo.into_sync(),
+            repo,
             tree,
             max_file: crate::load::DEFAULT_MAX_FILE,
             label,

@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
+
 use crate::apply::inventory::{self, Entry};
 use crate::apply::policy::Policy;
 use crate::apply::secret_changes::{self, KeyChange};
@@ -177,6 +179,25 @@ fn rv_of(o: &Object) -> &str {
         .unwrap_or("")
 }
 
+/// Requests to the API server at once within one Sync's stage.
+const PARALLEL: usize = 8;
+
+/// What a dry run decided.
+enum Checked {
+    /// Left alone (an annotation says so); how to recognise it next time.
+    Skipped(String, Tracked),
+    /// To apply.
+    Apply(Box<Pending>),
+}
+
+/// An object applied.
+struct Applied {
+    id: String,
+    outcome: Outcome,
+    tracked: Tracked,
+    secret_changes: Option<Vec<(String, KeyChange)>>,
+}
+
 /// One object on its way: what we know before applying it.
 struct Pending {
     object: Object,
@@ -266,109 +287,156 @@ impl Applier<'_> {
             }
             pending.push((o, kind, key, digest));
         }
-        // 2. Dry runs: every object of the stage must be accepted before any is applied.
-        let mut to_apply: Vec<Pending> = Vec::new();
+        // 2. Dry runs (several at once): every object of the stage must be accepted before any
+        //    is applied.
+        let mut checks = Vec::with_capacity(pending.len());
         for (o, kind, key, digest) in pending {
-            let id = o.id();
-            self.check_deadline(&format!("applying {id}"))?;
-            self.at(&format!("dry-running {id}"));
-            let desired = Policy::of(&o.0);
-            let known = self.live.lookup(&kind.resource, key);
-            if desired.skip {
-                let rv = match known {
-                    Known::Present(l) => l.rv,
-                    _ => 0,
-                };
-                report.objects.push((id, Outcome::Skipped));
-                report.tracked.push(Tracked { key, rv, digest });
-                continue;
+            checks.push(self.check(o, kind, key, digest));
+        }
+        let checked: Vec<Result<Checked, ApplyError>> =
+            futures::stream::iter(checks).buffered(PARALLEL).collect().await;
+        let mut to_apply = Vec::new();
+        for c in checked {
+            match c? {
+                Checked::Skipped(id, tracked) => {
+                    report.objects.push((id, Outcome::Skipped));
+                    report.tracked.push(tracked);
+                }
+                Checked::Apply(p) => to_apply.push(*p),
             }
-            let is_secret = o.kind() == "Secret" && o.api_version() == "v1";
-            let before = if is_secret {
-                self.api.get(&kind, o.namespace(), o.name(), self.who()).await?
+        }
+        // 3. The applies, several at once — admission webhook configurations after the rest,
+        //    as they may judge what comes with them.
+        let (late, first): (Vec<Pending>, Vec<Pending>) = to_apply
+            .into_iter()
+            .partition(|p| stage::rank(p.object.kind()) > stage::rank("Unlisted"));
+        for batch in [first, late] {
+            let mut applies = Vec::with_capacity(batch.len());
+            for p in batch {
+                applies.push(self.apply_one(p));
+            }
+            let done: Vec<Result<Applied, ApplyError>> =
+                futures::stream::iter(applies).buffered(PARALLEL).collect().await;
+            for d in done {
+                let d = d?;
+                report.tracked.push(d.tracked);
+                if let Some(changes) = d.secret_changes {
+                    report.secret_changes.push((d.id.clone(), changes));
+                }
+                report.objects.push((d.id, d.outcome));
+            }
+        }
+        Ok(())
+    }
+
+    /// The dry run of one object, and what it tells: skip it, or apply it (recreating it when
+    /// an immutable field changed and that is allowed).
+    async fn check(&self, o: &Object, kind: Kind, key: ObjectKey, digest: u64) -> Result<Checked, ApplyError> {
+        let id = o.id();
+        self.check_deadline(&format!("applying {id}"))?;
+        self.at(&format!("dry-running {id}"));
+        let desired = Policy::of(&o.0);
+        let known = self.live.lookup(&kind.resource, key);
+        if desired.skip {
+            let rv = match known {
+                Known::Present(l) => l.rv,
+                _ => 0,
+            };
+            return Ok(Checked::Skipped(id, Tracked { key, rv, digest }));
+        }
+        let is_secret = o.kind() == "Secret" && o.api_version() == "v1";
+        let before = if is_secret {
+            self.api.get(&kind, o.namespace(), o.name(), self.who()).await?
+        } else {
+            None
+        };
+        let live_policy = match known {
+            Known::Present(l) => l.policy(),
+            _ => Policy::default(),
+        };
+        let (dry, recreate) = match self.api.apply(&kind, o, true, self.who()).await {
+            Ok(d) => (Some(d), false),
+            Err(e) if e.is_immutable() => {
+                if !(self.force || desired.force || live_policy.force) {
+                    return Err(ApplyError::Immutable(e));
+                }
+                (None, true)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let merged = match &dry {
+            Some(d) => Policy::of(&d.0).or(live_policy),
+            None => live_policy,
+        };
+        let rv_before = match (&before, &dry, known) {
+            (Some(b), _, _) => rv_of(b).to_string(),
+            (None, Some(d), _) => rv_of(d).to_string(),
+            (None, None, Known::Present(l)) => l.rv.to_string(),
+            _ => String::new(),
+        };
+        if merged.skip || (desired.if_not_present && !rv_before.is_empty()) {
+            let tracked = Tracked {
+                key,
+                rv: live::version(&rv_before),
+                digest,
+            };
+            return Ok(Checked::Skipped(id, tracked));
+        }
+        Ok(Checked::Apply(Box::new(Pending {
+            object: o.clone(),
+            kind,
+            key,
+            digest,
+            before,
+            rv_before,
+            recreate,
+        })))
+    }
+
+    /// Applies one checked object.
+    async fn apply_one(&self, p: Pending) -> Result<Applied, ApplyError> {
+        let id = p.object.id();
+        self.check_deadline(&format!("applying {id}"))?;
+        self.at(&format!("applying {id}"));
+        let mut outcome = if p.rv_before.is_empty() {
+            Outcome::Created
+        } else {
+            Outcome::Configured
+        };
+        if p.recreate {
+            self.recreate_delete(&p).await?;
+            outcome = Outcome::Recreated;
+        }
+        let applied = self.api.apply(&p.kind, &p.object, false, self.who()).await?;
+        let rv_after = rv_of(&applied).to_string();
+        if outcome == Outcome::Configured && rv_after == p.rv_before {
+            outcome = Outcome::Unchanged;
+        }
+        let policy = Policy::of(&applied.0);
+        self.live
+            .record(&p.kind.resource, p.key, &rv_after, self.owner(), policy);
+        let secret_changes =
+            if outcome != Outcome::Unchanged && p.object.kind() == "Secret" && p.object.api_version() == "v1" {
+                Some(secret_changes::secret_changes(
+                    p.before.as_ref(),
+                    &p.object,
+                    self.digests,
+                ))
+                .filter(|c| !c.is_empty())
             } else {
                 None
             };
-            let live_policy = match known {
-                Known::Present(l) => l.policy(),
-                _ => Policy::default(),
-            };
-            let (dry, recreate) = match self.api.apply(&kind, o, true, self.who()).await {
-                Ok(d) => (Some(d), false),
-                Err(e) if e.is_immutable() => {
-                    if !(self.force || desired.force || live_policy.force) {
-                        return Err(ApplyError::Immutable(e));
-                    }
-                    (None, true)
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let merged = match &dry {
-                Some(d) => Policy::of(&d.0).or(live_policy),
-                None => live_policy,
-            };
-            let rv_before = match (&before, &dry, known) {
-                (Some(b), _, _) => rv_of(b).to_string(),
-                (None, Some(d), _) => rv_of(d).to_string(),
-                (None, None, Known::Present(l)) => l.rv.to_string(),
-                _ => String::new(),
-            };
-            if merged.skip || (desired.if_not_present && !rv_before.is_empty()) {
-                report.objects.push((id, Outcome::Skipped));
-                report.tracked.push(Tracked {
-                    key,
-                    rv: live::version(&rv_before),
-                    digest,
-                });
-                continue;
-            }
-            to_apply.push(Pending {
-                object: o.clone(),
-                kind,
-                key,
-                digest,
-                before,
-                rv_before,
-                recreate,
-            });
-        }
-        // 3. The applies.
-        for p in to_apply {
-            let id = p.object.id();
-            self.check_deadline(&format!("applying {id}"))?;
-            self.at(&format!("applying {id}"));
-            let mut outcome = if p.rv_before.is_empty() {
-                Outcome::Created
-            } else {
-                Outcome::Configured
-            };
-            if p.recreate {
-                self.recreate_delete(&p).await?;
-                outcome = Outcome::Recreated;
-            }
-            let applied = self.api.apply(&p.kind, &p.object, false, self.who()).await?;
-            let rv_after = rv_of(&applied).to_string();
-            if outcome == Outcome::Configured && rv_after == p.rv_before {
-                outcome = Outcome::Unchanged;
-            }
-            let policy = Policy::of(&applied.0);
-            self.live
-                .record(&p.kind.resource, p.key, &rv_after, self.owner(), policy);
-            report.tracked.push(Tracked {
+        tracing::debug!(object = %id, ?outcome, "applied");
+        Ok(Applied {
+            id,
+            outcome,
+            tracked: Tracked {
                 key: p.key,
                 rv: live::version(&rv_after),
                 digest: p.digest,
-            });
-            if outcome != Outcome::Unchanged && p.object.kind() == "Secret" && p.object.api_version() == "v1" {
-                let changes = secret_changes::secret_changes(p.before.as_ref(), &p.object, self.digests);
-                if !changes.is_empty() {
-                    report.secret_changes.push((id.clone(), changes));
-                }
-            }
-            tracing::debug!(object = %id, ?outcome, "applied");
-            report.objects.push((id, outcome));
-        }
-        Ok(())
+            },
+            secret_changes,
+        })
     }
 
     /// Deletes an object whose immutable field changed and waits until it is gone.

@@ -41,7 +41,9 @@ pub async fn fetch(ctx: &Ctx, gs: &GitSource) -> Result<crate::source::Revision,
         Arc::clone(locks.entry(format!("{ns}/{}", gs.name_any())).or_default())
     };
     let _held = lock.lock().await;
-    attempt(gs, ctx, &ns).await
+    let result = attempt(gs, ctx, &ns).await;
+    ctx.forget_repo(&cache_of(ctx, &ns, &gs.name_any()));
+    result
 }
 
 async fn attempt(gs: &GitSource, ctx: &Ctx, ns: &str) -> Result<crate::source::Revision, Failure> {

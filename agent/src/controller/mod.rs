@@ -136,6 +136,8 @@ pub struct Ctx {
     pub remembered: Mutex<HashMap<String, Remembered>>,
     /// One fetch at a time per GitSource cache (`namespace/name`).
     pub fetch_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Open repository handles by (cache directory, URL), reopened after each fetch.
+    pub repos: Mutex<HashMap<(PathBuf, String), gix::ThreadSafeRepository>>,
 }
 
 impl Ctx {
@@ -163,6 +165,30 @@ impl Ctx {
         match self.digest_key.read() {
             Ok(k) => Arc::clone(&k),
             Err(p) => Arc::clone(&p.into_inner()),
+        }
+    }
+
+    /// The bare cache of `url` in GitSource cache directory `cache`, opened once (blocking).
+    pub fn repo(
+        &self,
+        url: &str,
+        cache: &std::path::Path,
+    ) -> Result<gix::ThreadSafeRepository, crate::source::SourceError> {
+        let key = (cache.to_path_buf(), url.to_string());
+        if let Some(r) = self.repos.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(r);
+        }
+        let repo = crate::source::open(url, cache)?.into_sync();
+        if let Ok(mut m) = self.repos.lock() {
+            m.insert(key, repo.clone());
+        }
+        Ok(repo)
+    }
+
+    /// Forgets the open handle of a cache directory (it was fetched into, or removed).
+    pub fn forget_repo(&self, cache: &std::path::Path) {
+        if let Ok(mut m) = self.repos.lock() {
+            m.retain(|(c, _), _| c != cache);
         }
     }
 
@@ -290,6 +316,7 @@ pub async fn run(
         refs: RefIndex::start(client.clone(), sync_reader.clone(), wake_tx.clone()),
         remembered: Mutex::default(),
         fetch_locks: Mutex::default(),
+        repos: Mutex::default(),
         config,
     });
     std::fs::create_dir_all(&ctx.config.git_cache)

@@ -490,6 +490,12 @@ impl ExternalSecrets {
     }
 }
 
+/// Whether `obj` is an External Secrets Operator object (ExternalSecret or a store).
+pub fn is_external(obj: &Object) -> bool {
+    externalsecret::is_eso_api(obj.api_version())
+        && matches!(obj.kind(), externalsecret::KIND | STORE_KIND | CLUSTER_STORE_KIND)
+}
+
 /// When the render must be redone for its ExternalSecrets even if Git did not change: the
 /// shortest `refreshInterval` among them (default 1h; `0` = fetched once, never refreshed).
 /// `None` when there is nothing to refresh. The reconciler requeues the Sync after it; the
@@ -511,8 +517,7 @@ pub fn next_refresh(objects: &[Object]) -> Option<Duration> {
 #[async_trait]
 impl SecretResolver for ExternalSecrets {
     fn handles(&self, obj: &Object) -> bool {
-        externalsecret::is_eso_api(obj.api_version())
-            && matches!(obj.kind(), externalsecret::KIND | STORE_KIND | CLUSTER_STORE_KIND)
+        is_external(obj)
     }
 
     async fn resolve(&self, obj: &Object, ctx: &Context<'_>) -> Result<Option<Object>, ResolveError> {

@@ -76,18 +76,6 @@ impl Vars {
         self.values.get(name).map(|v| v.as_str())
     }
 
-    /// A digest of names and values keyed with `key`, for cache keys (never shown).
-    pub fn fingerprint(&self, key: &crate::digest::DigestKey) -> u64 {
-        let mut mac = key.mac();
-        for (k, v) in &self.values {
-            mac.update(&(k.len() as u64).to_be_bytes());
-            mac.update(k.as_bytes());
-            mac.update(&(v.len() as u64).to_be_bytes());
-            mac.update(v.as_bytes());
-        }
-        mac.finish_u64()
-    }
-
     fn check_names(&self) -> Result<(), SubstituteError> {
         for k in self.values.keys() {
             let mut chars = k.chars();

@@ -413,6 +413,41 @@ async fn per_object_annotations() {
     .await;
     assert!(cms.get_opt("keep").await.unwrap().is_some(), "prune: disabled");
     assert!(cms.get_opt("live").await.unwrap().is_some(), "reconcile: disabled");
+
+    // Inventory entries that cannot be resolved (edited into the status: an unreadable id, a
+    // kind the cluster does not serve) are reported when they would be pruned.
+    let syncs = env.api::<Sync>(&apps);
+    let mut st = syncs.get_status("app").await.unwrap().status.unwrap();
+    let inv = st.inventory.as_mut().unwrap();
+    for id in ["not-an-id", &format!("{apps}_thing_example.invalid_Gizmo")] {
+        inv.entries.push(sigil_crds::sigil::InventoryEntry {
+            id: id.to_string(),
+            v: "v1".into(),
+        });
+    }
+    syncs
+        .patch_status(
+            "app",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"inventory": inv}})),
+        )
+        .await
+        .unwrap();
+    write(&repo, "app/other.yaml", &cm("other", "  v: y\n"));
+    let c3 = commit(&repo, "three");
+    annotate(&env.api::<sigil_crds::sigil::GitSource>(&apps), "repo", "3").await;
+    env.applied(&apps, "app", &c3).await;
+    let notes = env
+        .events_with(
+            &apps,
+            "app",
+            &[
+                "\"not-an-id\" is not <namespace>_<name>_<group>_<kind>",
+                "example.invalid/v1 Gizmo",
+            ],
+        )
+        .await;
+    assert!(notes.contains("left in place"), "{notes}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

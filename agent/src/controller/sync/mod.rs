@@ -62,8 +62,13 @@ pub async fn service_account_exists(ctx: &Ctx, ns: &str, name: &str) -> Result<b
     Ok(ctx.api.get(&kind, ns, name, None).await?.is_some())
 }
 
-fn external_resolver(ctx: &Ctx, key: &str, sync: &Sync, keys: &pipeline::DecryptionKeys) -> Arc<ExternalSecrets> {
-    let vault = sync.spec.vault.as_ref();
+fn external_resolver(
+    ctx: &Ctx,
+    key: &str,
+    ns: &str,
+    vault: Option<&sigil_crds::sigil::VaultDefault>,
+    keys: &pipeline::DecryptionKeys,
+) -> Arc<ExternalSecrets> {
     let config = format!(
         "{}|{}|{}",
         keys.generation,
@@ -79,7 +84,7 @@ fn external_resolver(ctx: &Ctx, key: &str, sync: &Sync, keys: &pipeline::Decrypt
     {
         return Arc::clone(r);
     }
-    let issuer = super::tokens::ServiceAccountTokens::new(Arc::clone(&ctx.api), sync.namespace().unwrap_or_default());
+    let issuer = super::tokens::ServiceAccountTokens::new(Arc::clone(&ctx.api), ns.to_string());
     let mut r =
         ExternalSecrets::new(Arc::clone(&ctx.vault), keys.vault_token.clone(), None).token_issuer(Arc::new(issuer));
     if let Some(v) = vault {
@@ -357,9 +362,11 @@ async fn attempt(
         .map_err(|_| failed(ARTIFACT_FAILED, format!("revision {revision} names no commit"), rev))?;
     let cache = super::gitsource::cache_of(ctx, &gs.namespace().unwrap_or_default(), &gs.name_any());
     // This replica may not have the commit yet (a new leader starts with an empty cache).
-    let (url, path_for_check) = (gs.spec.url.clone(), cache.clone());
+    let (url, cache2, ctx_check) = (gs.spec.url.clone(), cache.clone(), Arc::clone(ctx));
     let present = tokio::task::spawn_blocking(move || {
-        crate::source::open(&url, &path_for_check).is_ok_and(|repo| repo.find_object(commit).is_ok())
+        ctx_check
+            .repo(&url, &cache2)
+            .is_ok_and(|repo| repo.to_thread_local().find_object(commit).is_ok())
     })
     .await
     .unwrap_or(false);
@@ -373,9 +380,7 @@ async fn attempt(
     let keys = inputs::decryption_keys(ctx, sync, ns, rev).await?;
     set("reading the substitution variables");
     let vars = inputs::variables(ctx, sync, ns, rev).await?;
-    let (sealed, sealed_generation) = ctx.sealed();
-    let external = external_resolver(ctx, &key, sync, &keys);
-    let resolvers: Vec<Box<dyn SecretResolver>> = vec![Box::new(sealed), Box::new(external)];
+    let (sealed, _) = ctx.sealed();
     let namespaces = Namespaces {
         target: sync.spec.target_namespace.clone(),
         default: Some(ns.to_string()),
@@ -390,17 +395,9 @@ async fn attempt(
     let path = sync.spec.path.clone().unwrap_or_else(|| ".".into());
     let path = path.trim_start_matches("./");
     let path = if path.is_empty() { "." } else { path }.to_string();
-    let render_inputs = {
-        let mut m = crate::digest::process_key().mac();
-        m.update(&keys.generation.to_be_bytes());
-        m.update(&sealed_generation.to_be_bytes());
-        m.update(&vars.fingerprint(crate::digest::process_key()).to_be_bytes());
-        m.update(&[u8::from(policy.deny_plaintext_secrets)]);
-        m.finish_u64()
-    };
 
-    // The render: CPU-bound work (YAML, kustomize, RSA unsealing) and blocking Git reads, on a
-    // bounded blocking pool so the async workers (and the Lease renewal) keep running.
+    // The render: CPU-bound work (YAML, kustomize, decryption, RSA unsealing) and blocking Git
+    // reads, on a bounded blocking pool so the async workers (and the Lease renewal) keep running.
     set("rendering");
     let permit = Arc::clone(&ctx.render_slots)
         .acquire_owned()
@@ -408,36 +405,51 @@ async fn attempt(
         .map_err(|_| failed(reason::BUILD_FAILED, "the agent is shutting down", rev))?;
     let handle = tokio::runtime::Handle::current();
     let ctx2 = Arc::clone(ctx);
-    let (url, commit_s) = (gs.spec.url.clone(), revision.clone());
+    let (url, commit_s, key2, ns2, vault) = (
+        gs.spec.url.clone(),
+        revision.clone(),
+        key.clone(),
+        ns.to_string(),
+        sync.spec.vault.clone(),
+    );
     let rendered = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        let tree = crate::source::open(&url, &cache)
-            .and_then(|repo| crate::source::CommitTree::new(repo, commit))
+        let tree = ctx2
+            .repo(&url, &cache)
+            .and_then(|repo| crate::source::CommitTree::shared(repo, commit))
             .map_err(|e| failed(ARTIFACT_FAILED, e.to_string(), Some(&commit_s)))?;
-        let req = pipeline::Request {
-            commit: &commit_s,
-            path: Path::new(&path),
-            namespaces: &namespaces,
-            vars: &vars,
-            keyring: &keys.keyring,
-            inputs: render_inputs,
-            resolvers: &resolvers,
-            policy,
-        };
         // Bounded by the reconcile's deadline here too, so a stuck key service or Vault frees
         // its render slot when the reconcile gives up.
-        let left = deadline.saturating_duration_since(Instant::now());
-        match handle.block_on(tokio::time::timeout(
-            left,
-            pipeline::render(&tree, &req, &ctx2.render_cache),
-        )) {
-            Ok(r) => r.map_err(|f| failed(f.reason, f.message, Some(&commit_s))),
-            Err(_) => Err(failed(
+        let timed_out = || {
+            failed(
                 TIMED_OUT,
                 format!("reconcile timed out after {}s while rendering", timeout.as_secs()),
                 Some(&commit_s),
-            )),
+            )
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        let build = pipeline::build(
+            &tree,
+            &commit_s,
+            Path::new(&path),
+            &keys.keyring,
+            keys.generation,
+            &ctx2.render_cache,
+        );
+        let built = handle
+            .block_on(tokio::time::timeout(left, build))
+            .map_err(|_| timed_out())?
+            .map_err(|f| failed(f.reason, f.message, Some(&commit_s)))?;
+        let mut resolvers: Vec<Box<dyn SecretResolver>> = vec![Box::new(sealed)];
+        if pipeline::needs_external(&built) {
+            resolvers.push(Box::new(external_resolver(&ctx2, &key2, &ns2, vault.as_ref(), &keys)));
         }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let finish = pipeline::finish(&built, &namespaces, &vars, &resolvers, policy);
+        handle
+            .block_on(tokio::time::timeout(left, finish))
+            .map_err(|_| timed_out())?
+            .map_err(|f| failed(f.reason, f.message, Some(&commit_s)))
     })
     .await
     .map_err(|e| failed(reason::BUILD_FAILED, format!("render task: {e}"), rev))??;
