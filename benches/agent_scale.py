@@ -251,12 +251,12 @@ def run(args, interval_s, agent_bin, work, kubeconfig, agents):
                                                                      "metadata": {"name": f"bench-{i}"}}), range(n)))
     # What a new namespace brings (its default ServiceAccount, kube-root-ca.crt) settles first:
     # that work is the namespaces', not the Syncs'.
-    for _ in range(600):
+    for _ in range(300):
         _, sas = api.call("GET", "/api/v1/serviceaccounts?fieldSelector=metadata.name%3Ddefault")
         _, cms = api.call("GET", "/api/v1/configmaps?fieldSelector=metadata.name%3Dkube-root-ca.crt")
         if len(sas.get("items", [])) >= n and len(cms.get("items", [])) >= n:
             break
-        time.sleep(0.5)
+        time.sleep(max(2.0, n / 2000))
     print(f"# {n} namespaces created and settled in {time.time() - t:.1f}s", file=sys.stderr, flush=True)
     shards = ["a", "b"][: args.shards]
     for shard in shards:

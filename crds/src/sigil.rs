@@ -238,7 +238,8 @@ pub struct SyncSpec {
     /// How soon to retry after a failure (default: `interval`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_interval: Option<String>,
-    /// Bound on apply and health checks (default `5m`).
+    /// Bound on the whole reconcile, apply and health checks included (default: the interval
+    /// less 30 s, at least 30 s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
     /// Delete what left Git.

@@ -10,10 +10,18 @@ use std::process::{Command, Output};
 pub mod servers;
 
 /// The workspace root.
+///
+/// Read at run time from `CARGO_MANIFEST_DIR` (cargo sets it for the test being run; every
+/// crate sits one level below the root), so a build shared between two clones through one
+/// target directory never points into the other clone; the compile-time value is the fallback.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .filter(|d| d.join("Cargo.toml").is_file())
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest
         .parent()
-        .expect("tests/ sits in the workspace")
+        .expect("every crate sits in the workspace")
         .to_path_buf()
 }
 

@@ -83,18 +83,7 @@ impl ApiError {
         let ApiError::Refused { code: 422, message, .. } = self else {
             return false;
         };
-        let m = message.to_ascii_lowercase();
-        [
-            "is immutable",
-            "immutable field",
-            "field is immutable",
-            "may not change once set",
-            "are forbidden",
-            "cannot be changed",
-            "can not be changed",
-        ]
-        .iter()
-        .any(|p| m.contains(p))
+        says_immutable(message)
     }
 }
 

@@ -78,20 +78,7 @@ pub async fn finalize(ctx: &Arc<Ctx>, sync: &Sync) -> Result<Action, Error> {
         ctx.forget(&key);
         return Ok(Action::await_change());
     }
-    let inventory: Vec<Entry> = sync
-        .status
-        .as_ref()
-        .and_then(|s| s.inventory.as_ref())
-        .map(|i| {
-            i.entries
-                .iter()
-                .map(|e| Entry {
-                    id: e.id.clone(),
-                    v: e.v.clone(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let inventory: Vec<Entry> = super::status::inventory(sync);
     if sync.spec.prune && !sync.spec.suspend && !inventory.is_empty() {
         let account = super::service_account(ctx, sync);
         let account_gone = match &account {

@@ -205,9 +205,10 @@ pub async fn reconcile(sync: Arc<Sync>, ctx: Arc<Ctx>) -> Result<Action, Error> 
     let parse = |s: &str| crate::duration::parse(s).filter(|d| !d.is_zero());
     let interval = parse(&sync.spec.interval);
     let retry = sync.spec.retry_interval.as_deref().and_then(parse).or(interval);
+    // Flux's default: the interval less 30 s, at least 30 s.
     let timeout = match &sync.spec.timeout {
         Some(t) => parse(t),
-        None => interval.map(|i| i.min(Duration::from_secs(300))),
+        None => interval.map(|i| i.saturating_sub(Duration::from_secs(30)).max(Duration::from_secs(30))),
     };
     let progress = Mutex::new(String::from("starting"));
     let result = match (interval, timeout) {
@@ -327,20 +328,7 @@ async fn attempt(
         && let Some(r) = unchanged(ctx, &key, d)
     {
         let report = Report {
-            inventory: sync
-                .status
-                .as_ref()
-                .and_then(|s| s.inventory.as_ref())
-                .map(|i| {
-                    i.entries
-                        .iter()
-                        .map(|e| Entry {
-                            id: e.id.clone(),
-                            v: e.v.clone(),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+            inventory: status::inventory(sync),
             untouched: r.tracked.len(),
             ..Report::default()
         };
@@ -479,20 +467,7 @@ async fn attempt(
         };
         failed(reason, e.to_string(), rev)
     })?;
-    let old: Vec<Entry> = sync
-        .status
-        .as_ref()
-        .and_then(|s| s.inventory.as_ref())
-        .map(|i| {
-            i.entries
-                .iter()
-                .map(|e| Entry {
-                    id: e.id.clone(),
-                    v: e.v.clone(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let old: Vec<Entry> = status::inventory(sync);
     let stale = sync.spec.prune && !crate::apply::inventory::stale(&old, &report.inventory).is_empty();
     let mut targets: Vec<(String, String, String, String)> = Vec::new();
     if sync.spec.wait {

@@ -64,6 +64,23 @@ pub struct Done {
     pub refresh: Option<Duration>,
 }
 
+/// The inventory in a Sync's status (what it applied last).
+pub fn inventory(sync: &Sync) -> Vec<Entry> {
+    sync.status
+        .as_ref()
+        .and_then(|s| s.inventory.as_ref())
+        .map(|i| {
+            i.entries
+                .iter()
+                .map(|e| Entry {
+                    id: e.id.clone(),
+                    v: e.v.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn entries(inv: &[Entry]) -> Inventory {
     Inventory {
         entries: inv
