@@ -53,6 +53,12 @@ pub trait Object {
         let _ = (name, args);
         None
     }
+    /// The object's exported fields under their JSON names, in Go's field order, for
+    /// `toJson`/`toYaml` (which marshal a struct through encoding/json); `None` if the type
+    /// cannot be serialised.
+    fn json_fields(&self) -> Option<Vec<(String, Value)>> {
+        None
+    }
     /// `printf "%v"` of the object.
     fn format_v(&self) -> String {
         format!("{{{}}}", self.type_name())
