@@ -4,3 +4,4 @@
 pub mod value;
 
 pub use value::{Func, FuncMap, Object, Ty, Value};
+pub mod sprig;
