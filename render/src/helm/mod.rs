@@ -44,3 +44,6 @@ pub use source::{ChartFiles, Limits};
 pub fn parse_values(text: &str) -> Result<crate::gotemplate::value::Map, String> {
     yaml::load_values(text)
 }
+
+#[cfg(test)]
+mod values_tests;
