@@ -64,8 +64,7 @@ impl Chart {
             let data = files
                 .read(".helmignore", limits.max_file_size)
                 .map_err(|e| LoadError(format!(".helmignore: {e}")))?;
-            Rules::parse(&String::from_utf8_lossy(&data))
-                .map_err(|e| LoadError(format!(".helmignore: {e}")))?
+            Rules::parse(&String::from_utf8_lossy(&data)).map_err(|e| LoadError(format!(".helmignore: {e}")))?
         } else {
             Rules::defaults()
         };
@@ -112,9 +111,7 @@ impl Chart {
     fn collect_crds(&self, full_path: &str, out: &mut Vec<(String, ChartFile)>) {
         for f in &self.files {
             let ext = f.name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
-            if f.name.starts_with("crds/")
-                && matches!(ext.as_deref(), Some("yaml" | "yml" | "json"))
-            {
+            if f.name.starts_with("crds/") && matches!(ext.as_deref(), Some("yaml" | "yml" | "json")) {
                 out.push((format!("{full_path}/{}", f.name), f.clone()));
             }
         }
@@ -133,21 +130,14 @@ fn file(name: String, data: Vec<u8>) -> ChartFile {
 
 /// Builds a chart from its files (paths relative to the chart), as Helm's `LoadFiles`.
 /// `at` is the chart's place for messages (`charts/redis/`).
-fn load_files(
-    files: Vec<(String, Vec<u8>)>,
-    budget: &mut Budget,
-    at: &str,
-    depth: usize,
-) -> Result<Chart, LoadError> {
+fn load_files(files: Vec<(String, Vec<u8>)>, budget: &mut Budget, at: &str, depth: usize) -> Result<Chart, LoadError> {
     let fail = |name: &str, e: String| LoadError(format!("{at}{name}: {e}"));
     let mut metadata: Option<Metadata> = None;
     if let Some((_, data)) = files.iter().find(|(n, _)| n == "Chart.yaml") {
         let doc = yaml::parse(&String::from_utf8_lossy(data))
             .map_err(|e| fail("Chart.yaml", format!("cannot load Chart.yaml: {e}")))?;
-        metadata = Some(
-            Metadata::from_value(&doc)
-                .map_err(|e| fail("Chart.yaml", format!("cannot load Chart.yaml: {e}")))?,
-        );
+        metadata =
+            Some(Metadata::from_value(&doc).map_err(|e| fail("Chart.yaml", format!("cannot load Chart.yaml: {e}")))?);
     }
     let mut values = Map::new();
     let mut schema = None;
@@ -190,8 +180,7 @@ fn load_files(
             _ => other.push(file(name, data)),
         }
     }
-    let mut metadata =
-        metadata.ok_or_else(|| LoadError(format!("{at}Chart.yaml file is missing")))?;
+    let mut metadata = metadata.ok_or_else(|| LoadError(format!("{at}Chart.yaml file is missing")))?;
     metadata.validate().map_err(|e| fail("Chart.yaml", e))?;
     let mut dependencies = Vec::new();
     for (n, files) in subcharts {
@@ -205,12 +194,7 @@ fn load_files(
             )));
         }
         let sub_at = format!("{at}charts/{n}/");
-        let unpack_err = |e: String| {
-            LoadError(format!(
-                "error unpacking subchart {n} in {}: {e}",
-                metadata.name
-            ))
-        };
+        let unpack_err = |e: String| LoadError(format!("error unpacking subchart {n} in {}: {e}", metadata.name));
         let sub = if n.ends_with(".tgz") {
             let Some((first, data)) = files.into_iter().next() else {
                 continue;
@@ -221,15 +205,12 @@ fn load_files(
                     metadata.name
                 )));
             }
-            let inner = archive::unpack(&data, budget)
-                .map_err(|e| unpack_err(format!("{at}charts/{n}: {e}")))?;
+            let inner = archive::unpack(&data, budget).map_err(|e| unpack_err(format!("{at}charts/{n}: {e}")))?;
             load_files(inner, budget, &sub_at, depth + 1).map_err(|e| unpack_err(e.0))?
         } else {
             let inner = files
                 .into_iter()
-                .filter_map(|(name, data)| {
-                    name.split_once('/').map(|(_, rest)| (rest.to_string(), data))
-                })
+                .filter_map(|(name, data)| name.split_once('/').map(|(_, rest)| (rest.to_string(), data)))
                 .collect();
             load_files(inner, budget, &sub_at, depth + 1).map_err(|e| unpack_err(e.0))?
         };

@@ -74,9 +74,7 @@ fn coalesce_deps(chart: &Chart, dest: &Table, merge: bool) -> Result<(), String>
                 set(dest, name, Value::Map(t.clone()));
                 t
             }
-            Some(v) => as_table(&v).ok_or_else(|| {
-                format!("type mismatch on {name}: %!t({}=…)", v.type_name())
-            })?,
+            Some(v) => as_table(&v).ok_or_else(|| format!("type mismatch on {name}: %!t({}=…)", v.type_name()))?,
         };
         coalesce_globals(&sub_table, dest);
         coalesce(sub, &sub_table, merge)?;

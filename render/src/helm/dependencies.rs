@@ -106,13 +106,8 @@ fn process_enabled(chart: &mut Chart, user: &Map, path: &str) -> Result<(), Stri
         .filter(|r| !r.enabled)
         .map(|r| r.name.clone())
         .collect();
-    chart
-        .dependencies
-        .retain(|c| !disabled.contains(&c.metadata.name));
-    chart
-        .metadata
-        .dependencies
-        .retain(|r| !disabled.contains(&r.name));
+    chart.dependencies.retain(|c| !disabled.contains(&c.metadata.name));
+    chart.metadata.dependencies.retain(|r| !disabled.contains(&r.name));
     let cvals_map = cvals.borrow().clone();
     for sub in &mut chart.dependencies {
         let subpath = format!("{path}{}.", sub.metadata.name);

@@ -34,7 +34,10 @@ fn collect(chart: &Chart, parent: &Table, full_path: &str, is_root: bool, out: &
         n.insert("Chart".into(), chart.metadata.to_value(is_root));
         n.insert("Files".into(), Files::new(&chart.files).to_value());
         n.insert("Release".into(), p.get("Release").cloned().unwrap_or_default());
-        n.insert("Capabilities".into(), p.get("Capabilities").cloned().unwrap_or_default());
+        n.insert(
+            "Capabilities".into(),
+            p.get("Capabilities").cloned().unwrap_or_default(),
+        );
         let values = if is_root {
             p.get("Values").cloned().unwrap_or_else(|| Value::Map(new_table()))
         } else {
@@ -49,9 +52,7 @@ fn collect(chart: &Chart, parent: &Table, full_path: &str, is_root: bool, out: &
     for child in &chart.dependencies {
         let child_path = format!("{full_path}/charts/{}", child.name());
         let sub = collect(child, &next, &child_path, false, out);
-        subcharts
-            .borrow_mut()
-            .insert(child.name().to_string(), Value::Map(sub));
+        subcharts.borrow_mut().insert(child.name().to_string(), Value::Map(sub));
     }
     let library = chart.metadata.is_library();
     for t in &chart.templates {
@@ -79,10 +80,7 @@ fn sort_templates(list: &mut [Renderable]) {
 
 /// Renders every template of `chart` (already processed: dependencies enabled, values
 /// coalesced) with `top` (`Values`, `Release`, `Capabilities`), keyed by template path.
-pub(crate) fn render_templates(
-    chart: &Chart,
-    top: &Table,
-) -> Result<BTreeMap<String, Zeroizing<String>>, HelmError> {
+pub(crate) fn render_templates(chart: &Chart, top: &Table) -> Result<BTreeMap<String, Zeroizing<String>>, HelmError> {
     let mut list = Vec::new();
     collect(chart, top, chart.name(), true, &mut list);
     sort_templates(&mut list);
@@ -107,13 +105,9 @@ pub(crate) fn render_templates(
         let mut template = Map::new();
         template.insert("Name".into(), Value::str(&r.name));
         template.insert("BasePath".into(), Value::str(&r.base_path));
-        r.vals
-            .borrow_mut()
-            .insert("Template".into(), Value::map(template));
+        r.vals.borrow_mut().insert("Template".into(), Value::map(template));
         let data = Value::Map(Rc::clone(&r.vals));
-        let text = set
-            .execute(&r.name, &data, &env)
-            .map_err(|e| exec_error(&r.name, &e))?;
+        let text = set.execute(&r.name, &data, &env).map_err(|e| exec_error(&r.name, &e))?;
         out.insert(r.name.clone(), Zeroizing::new(text.to_string()));
     }
     Ok(out)

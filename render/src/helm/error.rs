@@ -80,7 +80,11 @@ fn trace(text: &str) -> Option<String> {
             let (func, after) = after.split_once('"')?;
             let after = after.strip_prefix(" at <")?;
             let (loc, msg) = after.split_once(">: ")?;
-            (tname.to_string(), format!("executing \"{func}\" at <{loc}>:"), msg.to_string())
+            (
+                tname.to_string(),
+                format!("executing \"{func}\" at <{loc}>:"),
+                msg.to_string(),
+            )
         } else {
             let (tname, msg) = remainder.rsplit_once(": ")?;
             (tname.to_string(), String::new(), msg.to_string())

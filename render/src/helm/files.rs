@@ -23,10 +23,7 @@ impl Files {
     /// The files of a chart.
     pub(crate) fn new(from: &[ChartFile]) -> Files {
         Files {
-            files: from
-                .iter()
-                .map(|f| (f.name.clone(), f.data.clone()))
-                .collect(),
+            files: from.iter().map(|f| (f.name.clone(), f.data.clone())).collect(),
         }
     }
 
@@ -106,17 +103,14 @@ impl Object for Files {
 
     fn method(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
         Some(match name {
-            "Get" => one_string(name, args)
-                .map(|p| Value::str(String::from_utf8_lossy(&self.get_bytes(p)).into_owned())),
+            "Get" => {
+                one_string(name, args).map(|p| Value::str(String::from_utf8_lossy(&self.get_bytes(p)).into_owned()))
+            }
             "GetBytes" => one_string(name, args).map(|p| Value::Bytes(self.get_bytes(p))),
             "Glob" => one_string(name, args).map(|p| self.glob(p).to_value()),
             "Lines" => one_string(name, args).map(|p| self.lines(p)),
-            "AsConfig" if args.is_empty() => {
-                self.as_map_yaml(|d| String::from_utf8_lossy(d).into_owned())
-            }
-            "AsSecrets" if args.is_empty() => {
-                self.as_map_yaml(|d| base64::engine::general_purpose::STANDARD.encode(d))
-            }
+            "AsConfig" if args.is_empty() => self.as_map_yaml(|d| String::from_utf8_lossy(d).into_owned()),
+            "AsSecrets" if args.is_empty() => self.as_map_yaml(|d| base64::engine::general_purpose::STANDARD.encode(d)),
             _ => return None,
         })
     }

@@ -135,10 +135,7 @@ fn match_seq(nodes: &[Node], name: &[char], rest: &[&[Node]], budget: &mut usize
     match first {
         Node::Star | Node::SuperStar => {
             for i in 0..=name.len() {
-                if i > 0
-                    && matches!(first, Node::Star)
-                    && name.get(i - 1) == Some(&'/')
-                {
+                if i > 0 && matches!(first, Node::Star) && name.get(i - 1) == Some(&'/') {
                     return false;
                 }
                 if match_seq(tail, name.get(i..).unwrap_or_default(), rest, budget) {

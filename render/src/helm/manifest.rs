@@ -119,8 +119,7 @@ fn head(doc: &str) -> Result<Head, String> {
         Value::Map(m) => m,
         _ => {
             return Err(
-                "error unmarshaling JSON: json: cannot unmarshal value into Go value of type util.SimpleHead"
-                    .into(),
+                "error unmarshaling JSON: json: cannot unmarshal value into Go value of type util.SimpleHead".into(),
             );
         }
     };
@@ -238,6 +237,9 @@ mod tests {
             split_manifests("a: 1\n---\n\n---\nkind: X\n"),
             vec!["a: 1".to_string(), "---\nkind: X\n".to_string()]
         );
-        assert_eq!(split_manifests("# only a comment\n"), vec!["# only a comment\n".to_string()]);
+        assert_eq!(
+            split_manifests("# only a comment\n"),
+            vec!["# only a comment\n".to_string()]
+        );
     }
 }

@@ -116,7 +116,11 @@ fn float_text(f: f64) -> String {
     let sign = if mantissa.starts_with('-') { "-" } else { "" };
     if !(-4..21).contains(&exp) {
         let (first, rest) = digits.split_at(1.min(digits.len()));
-        let frac = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+        let frac = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
         let esign = if exp < 0 { '-' } else { '+' };
         return format!("{sign}{first}{frac}e{esign}{:02}", exp.abs());
     }
@@ -313,7 +317,10 @@ impl Metadata {
             return Err("validation: chart.metadata.name is required".into());
         }
         if self.name == "." || self.name == ".." {
-            return Err(format!("validation: chart.metadata.name {:?} is not allowed", self.name));
+            return Err(format!(
+                "validation: chart.metadata.name {:?} is not allowed",
+                self.name
+            ));
         }
         if self.name.contains('/') {
             return Err(format!("validation: chart.metadata.name {:?} is invalid", self.name));
@@ -322,7 +329,10 @@ impl Metadata {
             return Err("validation: chart.metadata.version is required".into());
         }
         if super::semver::Version::parse(&self.version).is_none() {
-            return Err(format!("validation: chart.metadata.version {:?} is invalid", self.version));
+            return Err(format!(
+                "validation: chart.metadata.version {:?} is invalid",
+                self.version
+            ));
         }
         if !matches!(self.chart_type.as_str(), "" | "application" | "library") {
             return Err("validation: chart.metadata.type must be application or library".into());

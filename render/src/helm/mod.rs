@@ -27,6 +27,7 @@ mod metadata;
 mod pathmatch;
 mod render;
 mod schema;
+mod schema_text;
 mod semver;
 mod source;
 mod yaml;
@@ -45,5 +46,7 @@ pub fn parse_values(text: &str) -> Result<crate::gotemplate::value::Map, String>
     yaml::load_values(text)
 }
 
+#[cfg(test)]
+mod schema_tests;
 #[cfg(test)]
 mod values_tests;

@@ -12,10 +12,7 @@ enum Token {
     Star,
     Any,
     Literal(char),
-    Class {
-        negated: bool,
-        ranges: Vec<(char, char)>,
-    },
+    Class { negated: bool, ranges: Vec<(char, char)> },
 }
 
 fn parse(pattern: &str) -> Result<Vec<Token>, BadPattern> {
@@ -63,9 +60,7 @@ fn matches_one(token: &Token, c: char) -> bool {
         Token::Star => true,
         Token::Any => c != '/',
         Token::Literal(l) => *l == c,
-        Token::Class { negated, ranges } => {
-            ranges.iter().any(|(lo, hi)| *lo <= c && c <= *hi) != *negated
-        }
+        Token::Class { negated, ranges } => ranges.iter().any(|(lo, hi)| *lo <= c && c <= *hi) != *negated,
     }
 }
 
@@ -102,7 +97,11 @@ pub fn matches(pattern: &str, name: &str) -> Result<bool, BadPattern> {
             _ => return Ok(false),
         }
     }
-    Ok(tokens.get(t..).unwrap_or_default().iter().all(|tok| *tok == Token::Star))
+    Ok(tokens
+        .get(t..)
+        .unwrap_or_default()
+        .iter()
+        .all(|tok| *tok == Token::Star))
 }
 
 #[cfg(test)]

@@ -68,10 +68,7 @@ impl Rendered {
     /// The text `helm template` prints (with `--include-crds` if `include_crds`).
     pub fn template_output(&self, include_crds: bool) -> Result<Zeroizing<String>, HelmError> {
         let crds: Vec<(String, String)> = if include_crds {
-            self.crds
-                .iter()
-                .map(|(p, c)| (p.clone(), c.to_string()))
-                .collect()
+            self.crds.iter().map(|(p, c)| (p.clone(), c.to_string())).collect()
         } else {
             Vec::new()
         };
@@ -83,9 +80,7 @@ impl Rendered {
 /// default) as `helm template` does; the chart itself is not changed.
 pub fn render_chart(chart: &Chart, values: &Map, opts: &RenderOptions) -> Result<Rendered, HelmError> {
     let caps = &opts.capabilities;
-    if !chart.metadata.kube_version.is_empty()
-        && !compatible_range(&chart.metadata.kube_version, &caps.kube_version)
-    {
+    if !chart.metadata.kube_version.is_empty() && !compatible_range(&chart.metadata.kube_version, &caps.kube_version) {
         return Err(HelmError::KubeVersion {
             required: chart.metadata.kube_version.clone(),
             actual: caps.kube_version.clone(),

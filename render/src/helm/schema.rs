@@ -22,12 +22,7 @@ pub(crate) fn to_json(v: &Value) -> serde_json::Value {
         Value::Str(s) => J::String(s.to_string()),
         Value::Bytes(b) => J::String(String::from_utf8_lossy(b).into_owned()),
         Value::List(l) => J::Array(l.iter().map(to_json).collect()),
-        Value::Map(m) => J::Object(
-            m.borrow()
-                .iter()
-                .map(|(k, v)| (k.clone(), to_json(v)))
-                .collect(),
-        ),
+        Value::Map(m) => J::Object(m.borrow().iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
         Value::Object(o) => J::String(o.format_v()),
     }
 }
@@ -53,28 +48,15 @@ fn validate_one(values: &Map, schema: &[u8]) -> Result<(), String> {
     let mut compiler = boon::Compiler::new();
     compiler.use_loader(Box::new(NoLoader));
     let loc = "file:///values.schema.json";
-    compiler
-        .add_resource(loc, doc)
-        .map_err(|e| e.to_string())?;
-    let index = compiler
-        .compile(loc, &mut schemas)
-        .map_err(|e| e.to_string())?;
+    compiler.add_resource(loc, doc).map_err(|e| e.to_string())?;
+    let index = compiler.compile(loc, &mut schemas).map_err(|e| e.to_string())?;
     let instance = to_json(&Value::map(values.clone()));
     if !schemas.contains(index) {
         return Err("schema did not compile".into());
     }
     match schemas.validate(&instance, index) {
         Ok(()) => Ok(()),
-        Err(e) => {
-            let text = e.to_string();
-            // The first line names the schema ("jsonschema validation failed with ..."),
-            // which Helm trims.
-            let body = match text.split_once('\n') {
-                Some((first, rest)) if first.starts_with("jsonschema ") => rest.to_string(),
-                _ => text,
-            };
-            Err(format!("{body}\n"))
-        }
+        Err(e) => Err(super::schema_text::violations(&e)),
     }
 }
 

@@ -81,10 +81,7 @@ impl Budget {
         }
         self.files += 1;
         if self.files > self.limits.max_files {
-            return Err(format!(
-                "the chart holds more than {} files",
-                self.limits.max_files
-            ));
+            return Err(format!("the chart holds more than {} files", self.limits.max_files));
         }
         self.total = self.total.saturating_add(size);
         if self.total > self.limits.max_total_size {

@@ -12,16 +12,28 @@ use crate::gotemplate::value::{Map, Value};
 /// A parent with a subchart twice (once aliased, with import-values in both forms), a
 /// subchart disabled by condition, one by tags; globals at two levels; nulls deleting.
 const CHART: &[(&str, &str)] = &[
-        ("Chart.yaml", "apiVersion: v2\nname: par\nversion: 1.0.0\ndependencies:\n- name: sub\n  version: \"~1.2.0\"\n  import-values:\n  - data\n  - child: deep.inner\n    parent: imported.here\n- name: sub\n  alias: s2\n  version: \">=1.0.0\"\n  condition: s2.enabled,global.s2\n- name: off\n  version: \"*\"\n  condition: off.enabled\n- name: tagged\n  version: 0.1.0\n  tags: [t1, t2]\n"),
-        ("charts/off/Chart.yaml", "apiVersion: v2\nname: off\nversion: 1.2.3\n"),
-        ("charts/off/templates/b.yaml", "v: {{ toJson .Values }}\n"),
-        ("charts/sub/Chart.yaml", "apiVersion: v2\nname: sub\nversion: 1.2.3\n"),
-        ("charts/sub/templates/b.yaml", "v: {{ toJson .Values }}\n"),
-        ("charts/sub/values.yaml", "global:\n  nested:\n    b: 2\n  subglobal: s\nexports:\n  data:\n    exported: 1\ndeep:\n  inner:\n    k: v\n    existing: c\ndropme: 5\nown: 1\n"),
-        ("charts/tagged/Chart.yaml", "apiVersion: v2\nname: tagged\nversion: 0.1.0\n"),
-        ("charts/tagged/templates/b.yaml", "v: {{ toJson .Values }}\n"),
-        ("templates/a.yaml", "v: {{ toJson .Values }}\n"),
-        ("values.yaml", "global:\n  region: eu\n  nested:\n    a: 1\nkeep: parent\nnullme: 1\nnested:\n  x: 1\n  y: 2\nsub:\n  fromParent: yes\n  dropme: null\ns2:\n  enabled: true\noff:\n  enabled: false\ntags:\n  t1: false\nimported:\n  here:\n    existing: p\n"),
+    (
+        "Chart.yaml",
+        "apiVersion: v2\nname: par\nversion: 1.0.0\ndependencies:\n- name: sub\n  version: \"~1.2.0\"\n  import-values:\n  - data\n  - child: deep.inner\n    parent: imported.here\n- name: sub\n  alias: s2\n  version: \">=1.0.0\"\n  condition: s2.enabled,global.s2\n- name: off\n  version: \"*\"\n  condition: off.enabled\n- name: tagged\n  version: 0.1.0\n  tags: [t1, t2]\n",
+    ),
+    ("charts/off/Chart.yaml", "apiVersion: v2\nname: off\nversion: 1.2.3\n"),
+    ("charts/off/templates/b.yaml", "v: {{ toJson .Values }}\n"),
+    ("charts/sub/Chart.yaml", "apiVersion: v2\nname: sub\nversion: 1.2.3\n"),
+    ("charts/sub/templates/b.yaml", "v: {{ toJson .Values }}\n"),
+    (
+        "charts/sub/values.yaml",
+        "global:\n  nested:\n    b: 2\n  subglobal: s\nexports:\n  data:\n    exported: 1\ndeep:\n  inner:\n    k: v\n    existing: c\ndropme: 5\nown: 1\n",
+    ),
+    (
+        "charts/tagged/Chart.yaml",
+        "apiVersion: v2\nname: tagged\nversion: 0.1.0\n",
+    ),
+    ("charts/tagged/templates/b.yaml", "v: {{ toJson .Values }}\n"),
+    ("templates/a.yaml", "v: {{ toJson .Values }}\n"),
+    (
+        "values.yaml",
+        "global:\n  region: eu\n  nested:\n    a: 1\nkeep: parent\nnullme: 1\nnested:\n  x: 1\n  y: 2\nsub:\n  fromParent: yes\n  dropme: null\ns2:\n  enabled: true\noff:\n  enabled: false\ntags:\n  t1: false\nimported:\n  here:\n    existing: p\n",
+    ),
 ];
 
 fn load(files: &[(&str, &str)]) -> Chart {
@@ -59,7 +71,9 @@ fn json(text: &str) -> serde_json::Value {
 fn globals_imports_aliases_and_nulls() {
     let user = "nullme: null\nnested:\n  y: null\n  z: 3\ntags:\n  t2: true\ns2:\n  own: 2\n";
     let (got, names) = coalesced(CHART, user);
-    let want = json(r#"{"exported":1,"false":{"enabled":false,"global":{"nested":{"a":1},"region":"eu"}},"global":{"nested":{"a":1},"region":"eu"},"imported":{"here":{"existing":"p","k":"v"}},"keep":"parent","nested":{"x":1,"z":3},"s2":{"deep":{"inner":{"existing":"c","k":"v"}},"dropme":5,"enabled":true,"exports":{"data":{"exported":1}},"global":{"nested":{"a":1,"b":2},"region":"eu","subglobal":"s"},"own":2},"sub":{"deep":{"inner":{"existing":"c","k":"v"}},"dropme":5,"exports":{"data":{"exported":1}},"fromParent":true,"global":{"nested":{"a":1,"b":2},"region":"eu","subglobal":"s"},"own":1},"tagged":{"global":{"nested":{"a":1},"region":"eu"}},"tags":{"t1":false,"t2":true}}"#);
+    let want = json(
+        r#"{"exported":1,"false":{"enabled":false,"global":{"nested":{"a":1},"region":"eu"}},"global":{"nested":{"a":1},"region":"eu"},"imported":{"here":{"existing":"p","k":"v"}},"keep":"parent","nested":{"x":1,"z":3},"s2":{"deep":{"inner":{"existing":"c","k":"v"}},"dropme":5,"enabled":true,"exports":{"data":{"exported":1}},"global":{"nested":{"a":1,"b":2},"region":"eu","subglobal":"s"},"own":2},"sub":{"deep":{"inner":{"existing":"c","k":"v"}},"dropme":5,"exports":{"data":{"exported":1}},"fromParent":true,"global":{"nested":{"a":1,"b":2},"region":"eu","subglobal":"s"},"own":1},"tagged":{"global":{"nested":{"a":1},"region":"eu"}},"tags":{"t1":false,"t2":true}}"#,
+    );
     assert_eq!(got, want);
     // `name: off` is the boolean false in YAML 1.1, so that chart is "false" and its
     // condition `off.enabled` never resolves.
@@ -70,7 +84,9 @@ fn globals_imports_aliases_and_nulls() {
 fn conditions_and_tags_disable() {
     let user = "tags:\n  t1: false\ns2:\n  enabled: false\nglobal:\n  s2: true\n";
     let (got, names) = coalesced(CHART, user);
-    let want = json(r#"{"exported":1,"false":{"enabled":false,"global":{"nested":{"a":1},"region":"eu","s2":true}},"global":{"nested":{"a":1},"region":"eu","s2":true},"imported":{"here":{"existing":"p","k":"v"}},"keep":"parent","nested":{"true":2,"x":1},"nullme":1,"s2":{"enabled":false},"sub":{"deep":{"inner":{"existing":"c","k":"v"}},"dropme":5,"exports":{"data":{"exported":1}},"fromParent":true,"global":{"nested":{"a":1,"b":2},"region":"eu","s2":true,"subglobal":"s"},"own":1},"tags":{"t1":false}}"#);
+    let want = json(
+        r#"{"exported":1,"false":{"enabled":false,"global":{"nested":{"a":1},"region":"eu","s2":true}},"global":{"nested":{"a":1},"region":"eu","s2":true},"imported":{"here":{"existing":"p","k":"v"}},"keep":"parent","nested":{"true":2,"x":1},"nullme":1,"s2":{"enabled":false},"sub":{"deep":{"inner":{"existing":"c","k":"v"}},"dropme":5,"exports":{"data":{"exported":1}},"fromParent":true,"global":{"nested":{"a":1,"b":2},"region":"eu","s2":true,"subglobal":"s"},"own":1},"tags":{"t1":false}}"#,
+    );
     assert_eq!(got, want);
     assert_eq!(names, vec!["false", "sub"]);
 }
