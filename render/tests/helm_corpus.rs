@@ -138,7 +138,11 @@ fn key_phrases(expected: &str) -> Vec<String> {
         .filter(|l| l.trim_start().starts_with("- "))
         .map(|l| l.trim().to_string())
         .collect();
-    if lines.is_empty() { vec![expected.lines().next().unwrap_or_default().to_string()] } else { lines }
+    if lines.is_empty() {
+        vec![expected.lines().next().unwrap_or_default().to_string()]
+    } else {
+        lines
+    }
 }
 
 fn run_case(case: &Path, feature: bool) -> Result<(), Vec<String>> {
@@ -158,7 +162,10 @@ fn run_case(case: &Path, feature: bool) -> Result<(), Vec<String>> {
     let err_file = case.join("expected-error.txt");
     if err_file.exists() {
         return match result {
-            Ok(_) => Err(vec![format!("rendered, but Helm fails with: {}", text(&err_file).trim())]),
+            Ok(_) => Err(vec![format!(
+                "rendered, but Helm fails with: {}",
+                text(&err_file).trim()
+            )]),
             Err(e) => {
                 let got = e.to_string();
                 let missing: Vec<String> = key_phrases(&text(&err_file))
@@ -249,8 +256,8 @@ fn helm_corpus_parity() {
             continue;
         }
         let feature = feature_cases.contains(&name.as_str()) || name.starts_with("feat-");
-        let outcome = std::panic::catch_unwind(|| run_case(case, feature))
-            .unwrap_or_else(|_| Err(vec!["panicked".to_string()]));
+        let outcome =
+            std::panic::catch_unwind(|| run_case(case, feature)).unwrap_or_else(|_| Err(vec!["panicked".to_string()]));
         match outcome {
             Ok(()) => pass += 1,
             Err(why) => fail.push((name, why)),
@@ -267,9 +274,16 @@ fn helm_corpus_parity() {
             eprintln!("    ... and {} more", why.len() - shown);
         }
     }
-    let rate = if total == 0 { 0.0 } else { 100.0 * pass as f64 / total as f64 };
+    let rate = if total == 0 {
+        0.0
+    } else {
+        100.0 * pass as f64 / total as f64
+    };
     eprintln!("helm corpus parity: {pass}/{total} cases ({rate:.1}%)");
     if filter.is_none() {
-        assert!(pass >= FLOOR, "helm parity fell to {pass} cases, below the floor of {FLOOR}");
+        assert!(
+            pass >= FLOOR,
+            "helm parity fell to {pass} cases, below the floor of {FLOOR}"
+        );
     }
 }
