@@ -693,7 +693,7 @@ mod tests {
             sprintf(
                 "%5.2f|%-5d|%x|%q|%v|%+v|%T",
                 &[
-                    Value::Float(2.71828),
+                    Value::Float(1.23456),
                     Value::Int(42),
                     s("hi"),
                     s("q\""),
@@ -702,7 +702,7 @@ mod tests {
                     m
                 ]
             ),
-            " 2.72|42   |6869|\"q\\\"\"|map[a:1 b:[x 2.5]]|map[a:1 b:[x 2.5]]|map[string]interface {}"
+            " 1.23|42   |6869|\"q\\\"\"|map[a:1 b:[x 2.5]]|map[a:1 b:[x 2.5]]|map[string]interface {}"
         );
         assert_eq!(sprintf("%d %s", &[s("a"), Value::Int(3)]), "%!d(string=a) %!s(int=3)");
         assert_eq!(sprintf("%d %d", &[Value::Int(1)]), "1 %!d(MISSING)");
