@@ -28,8 +28,8 @@ pub(crate) enum Node {
     Range(Branch),
     With(Branch),
     Template(TemplateCall),
-    Break(Pos),
-    Continue(Pos),
+    Break,
+    Continue,
 }
 
 /// `if`, `range` and `with`: a pipeline, a body and an optional `else` body.
@@ -198,15 +198,18 @@ impl Display for Node {
             Node::If(b) => write_branch(f, "if", b),
             Node::Range(b) => write_branch(f, "range", b),
             Node::With(b) => write_branch(f, "with", b),
-            Node::Template(t) => {
-                let name = crate::gotemplate::fmt::quote(&t.name);
-                match &t.pipe {
-                    Some(p) => write!(f, "{{{{template {name} {p}}}}}"),
-                    None => write!(f, "{{{{template {name}}}}}"),
-                }
-            }
-            Node::Break(_) => f.write_str("{{break}}"),
-            Node::Continue(_) => f.write_str("{{continue}}"),
+            Node::Template(t) => f.write_str(&template_text(t)),
+            Node::Break => f.write_str("{{break}}"),
+            Node::Continue => f.write_str("{{continue}}"),
         }
+    }
+}
+
+/// The text of a `{{template}}` node, as Go prints it.
+pub(crate) fn template_text(t: &TemplateCall) -> String {
+    let name = crate::gotemplate::fmt::quote(&t.name);
+    match &t.pipe {
+        Some(p) => format!("{{{{template {name} {p}}}}}"),
+        None => format!("{{{{template {name}}}}}"),
     }
 }

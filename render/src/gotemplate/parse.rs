@@ -76,7 +76,7 @@ struct Parser<'a> {
 /// What ended an item list.
 enum End {
     End,
-    Else(Pos, usize),
+    Else,
 }
 
 impl Parser<'_> {
@@ -184,7 +184,7 @@ impl Parser<'_> {
             match self.text_or_action()? {
                 Ok(n) => root.nodes.push(n),
                 Err(End::End) => return self.fail("unexpected {{end}}"),
-                Err(End::Else(..)) => return self.fail("unexpected {{else}}"),
+                Err(End::Else) => return self.fail("unexpected {{else}}"),
             }
         }
         Ok(root)
@@ -208,7 +208,7 @@ impl Parser<'_> {
         let saved_vars = std::mem::replace(&mut self.vars, vec!["$".into()]);
         let (list, end) = self.item_list()?;
         self.vars = saved_vars;
-        if let End::Else(..) = end {
+        if let End::Else = end {
             return self.fail(format!("unexpected {{{{else}}}} in {context}"));
         }
         self.defines.push((name, list));
@@ -255,11 +255,10 @@ impl Parser<'_> {
                 if self.range_depth == 0 {
                     return self.fail(format!("{{{{{word}}}}} outside {{{{range}}}}"));
                 }
-                let pos = self.pos(it.pos);
                 return Ok(Ok(if it.tok == Tok::Break {
-                    Node::Break(pos)
+                    Node::Break
                 } else {
-                    Node::Continue(pos)
+                    Node::Continue
                 }));
             }
             Tok::Else => return self.else_control().map(Err),
@@ -282,10 +281,10 @@ impl Parser<'_> {
         if matches!(it.tok, Tok::If | Tok::With) {
             // "{{else if ...}}" and "{{else with ...}}" open a nested branch ended by the
             // enclosing {{end}}.
-            return Ok(End::Else(self.pos(it.pos), it.line));
+            return Ok(End::Else);
         }
-        let it = self.expect(Tok::RightDelim, "else")?;
-        Ok(End::Else(self.pos(it.pos), it.line))
+        self.expect(Tok::RightDelim, "else")?;
+        Ok(End::Else)
     }
 
     fn branch_control(&mut self, is_range: bool, context: &str) -> R<Branch> {
@@ -302,7 +301,7 @@ impl Parser<'_> {
         let (list, end) = body?;
         let else_list = match end {
             End::End => None,
-            End::Else(..) => {
+            End::Else => {
                 let next = self.peek_non_space().tok;
                 if !is_range && matches!(next, Tok::If | Tok::With) && {
                     // Only "if" chains with "else if", "with" with "else with".
@@ -318,7 +317,7 @@ impl Parser<'_> {
                     Some(List { nodes: vec![node] })
                 } else {
                     let (l, end2) = self.item_list()?;
-                    if let End::Else(..) = end2 {
+                    if let End::Else = end2 {
                         return self.fail("expected end; found {{else}}");
                     }
                     Some(l)
@@ -359,7 +358,7 @@ impl Parser<'_> {
         self.vars = saved_vars;
         self.range_depth = saved_range;
         self.depth -= 1;
-        if let End::Else(..) = end {
+        if let End::Else = end {
             return self.fail(format!("unexpected {{{{else}}}} in {context}"));
         }
         self.defines.push((name.clone(), list));
