@@ -4,3 +4,4 @@
 //! - [`gotemplate`]: Go's `text/template` language, with the functions Helm gives charts.
 
 pub mod gotemplate;
+pub mod goyaml;
