@@ -6,7 +6,7 @@
 use crate::gotemplate::value::{Func, FuncMap, Map, Ty, Value};
 
 use super::json::{self, JsonStyle};
-use super::{emit, from_yaml_array, from_yaml_map, json_read};
+use super::{emit, from_yaml_array, from_yaml_map, json_kind, json_read};
 
 /// Marks an error that comes from a limit of this implementation rather than from Go: it is
 /// never swallowed (Go would have produced output).
@@ -107,7 +107,8 @@ fn from_json(args: &[Value]) -> Result<Value, String> {
     };
     Ok(match json_read::decode(&str_arg(args)) {
         Err(e) => error_map(e, Map::new()),
-        Ok((Value::Nil, None)) => Value::map(Map::new()),
+        // `null` makes Go's map nil, which has no other form here.
+        Ok((Value::Nil, None)) => Value::Nil,
         Ok((Value::Map(m), soft)) => match soft {
             None => Value::Map(m),
             Some(e) => error_map(e, m.borrow().clone()),
@@ -126,7 +127,7 @@ fn from_json(args: &[Value]) -> Result<Value, String> {
 fn from_json_array(args: &[Value]) -> Result<Value, String> {
     Ok(match json_read::decode(&str_arg(args)) {
         Err(e) | Ok((_, Some(e))) => Value::list(vec![Value::str(e)]),
-        Ok((Value::Nil, None)) => Value::list(Vec::new()),
+        Ok((Value::Nil, None)) => Value::Nil,
         Ok((v @ Value::List(_), None)) => v,
         Ok((other, None)) => Value::list(vec![Value::str(format!(
             "json: cannot unmarshal {} into Go value of type []interface {{}}",
@@ -140,17 +141,6 @@ fn must_from_json(args: &[Value]) -> Result<Value, String> {
     match json_read::decode(&str_arg(args))? {
         (v, None) => Ok(v),
         (_, Some(e)) => Err(e),
-    }
-}
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Bool(_) => "bool",
-        Value::Float(_) => "number",
-        Value::Str(_) => "string",
-        Value::List(_) => "array",
-        Value::Map(_) => "object",
-        _ => "null",
     }
 }
 

@@ -44,9 +44,14 @@ impl Reader<'_> {
         }
     }
 
+    /// Go's scanner error at the current byte. At the end of the input Go's scanner steps a
+    /// space through its state: where a space is wrong too, the error names it.
     fn invalid(&self, context: &str) -> String {
         match self.peek() {
             Some(c) => format!("invalid character {} {context}", quote_char(c)),
+            None if context.starts_with("in ") || context.starts_with("after decimal") => {
+                format!("invalid character ' ' {context}")
+            }
             None => "unexpected end of JSON input".into(),
         }
     }
@@ -245,7 +250,8 @@ impl Reader<'_> {
                         }
                     }
                 }
-                _ => return Err(self.invalid("in string literal")),
+                Some(_) => return Err(self.invalid("in string literal")),
+                None => return Err("unexpected end of JSON input".into()),
             }
         }
     }
@@ -309,10 +315,15 @@ mod tests {
             err("{1}"),
             "invalid character '1' looking for beginning of object key string"
         );
-        assert_eq!(err("tru"), "unexpected end of JSON input");
+        assert_eq!(err("tru"), "invalid character ' ' in literal true (expecting 'e')");
+        assert_eq!(err("[1, 2"), "unexpected end of JSON input");
+        assert_eq!(err("\"abc"), "unexpected end of JSON input");
         assert_eq!(err("trux"), "invalid character 'x' in literal true (expecting 'e')");
         assert_eq!(err("01"), "invalid character '1' after top-level value");
-        assert_eq!(err("1."), "unexpected end of JSON input");
+        assert_eq!(
+            err("1."),
+            "invalid character ' ' after decimal point in numeric literal"
+        );
         assert_eq!(
             err("1.x"),
             "invalid character 'x' after decimal point in numeric literal"

@@ -43,26 +43,39 @@ pub fn from_yaml(text: &str) -> Result<Value, YamlError> {
 /// Reads YAML into a map, as Helm reads values files and `fromYaml` reads its argument: an
 /// empty document is an empty map; any other shape is an error.
 pub fn from_yaml_map(text: &str) -> Result<Value, YamlError> {
-    let node = read::parse_first_document(text)?;
-    match node {
-        read::Node::Null => Ok(Value::map(Map::new())),
-        read::Node::Map(_) => read::to_value(node),
-        other => Err(type_error(read::json_kind(&other), "map[string]interface {}")),
+    match from_yaml(text)? {
+        Value::Nil => Ok(Value::map(Map::new())),
+        v @ Value::Map(_) => Ok(v),
+        other => Err(type_error(&other, "map[string]interface {}")),
     }
 }
 
 /// Reads YAML into a list, as `fromYamlArray` does: an empty document is an empty list.
 pub fn from_yaml_array(text: &str) -> Result<Value, YamlError> {
-    let node = read::parse_first_document(text)?;
-    match node {
-        read::Node::Null => Ok(Value::list(Vec::new())),
-        read::Node::Seq(_) => read::to_value(node),
-        other => Err(type_error(read::json_kind(&other), "[]interface {}")),
+    match from_yaml(text)? {
+        Value::Nil => Ok(Value::list(Vec::new())),
+        v @ Value::List(_) => Ok(v),
+        other => Err(type_error(&other, "[]interface {}")),
     }
 }
 
-fn type_error(kind: &str, target: &str) -> YamlError {
-    YamlError::Json(format!("json: cannot unmarshal {kind} into Go value of type {target}"))
+/// The JSON type name encoding/json reports when a document does not fit the target.
+pub(crate) fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Bool(_) => "bool",
+        Value::Int(_) | Value::Int64(_) | Value::Float(_) => "number",
+        Value::Str(_) | Value::Bytes(_) => "string",
+        Value::List(_) => "array",
+        Value::Map(_) | Value::Object(_) => "object",
+        Value::Nil => "null",
+    }
+}
+
+fn type_error(v: &Value, target: &str) -> YamlError {
+    YamlError::Json(format!(
+        "json: cannot unmarshal {} into Go value of type {target}",
+        json_kind(v)
+    ))
 }
 
 /// `yaml.Marshal(v)` of sigs.k8s.io/yaml: the YAML text with its final newline, or the Go
@@ -93,5 +106,7 @@ pub fn from_json(text: &str) -> Result<Value, String> {
     }
 }
 
+#[cfg(test)]
+mod tests_funcs;
 #[cfg(test)]
 mod tests_yaml;

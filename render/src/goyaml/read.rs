@@ -219,12 +219,72 @@ pub(crate) fn go_lossy_utf8(data: &[u8]) -> String {
     out
 }
 
-/// `%#v` of a decoded key, for go-yaml's "invalid map key" error.
+/// Go's `%#v` of a decoded value, which go-yaml and sigs.k8s.io/yaml quote in their errors.
 fn go_sharp_v(n: &Node) -> String {
     match n {
-        Node::Seq(_) => "[]interface {}{...}".into(),
-        Node::Map(_) => "map[interface {}]interface {}{...}".into(),
-        _ => "...".into(),
+        Node::Null => "interface {}(nil)".into(),
+        Node::Bool(b) => b.to_string(),
+        Node::Int(i) => i.to_string(),
+        Node::Uint(u) => format!("0x{u:x}"),
+        Node::Float(f) => crate::gotemplate::value::format_float_g(*f),
+        Node::Str(s) => format!("{:?}", s.as_str()),
+        Node::Seq(items) => {
+            let inner: Vec<String> = items.iter().map(go_sharp_v).collect();
+            format!("[]interface {{}}{{{}}}", inner.join(", "))
+        }
+        Node::Map(entries) => {
+            let inner: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| format!("{}:{}", go_sharp_v(k), go_sharp_v(v)))
+                .collect();
+            format!("map[interface {{}}]interface {{}}{{{}}}", inner.join(", "))
+        }
+    }
+}
+
+/// Words a parse error as libyaml (go-yaml v2) words the same problem, with its line rules:
+/// scanner errors name the 1-based line unless it is the first, parser errors the 0-based one.
+fn libyaml_message(e: &granit_parser::ScanError, text: &str) -> String {
+    let info = e.info();
+    let line = e.marker().line();
+    let problem = info
+        .strip_prefix("while ")
+        .and_then(|rest| rest.split_once(", "))
+        .map_or(info.as_str(), |(_, p)| p);
+    // Scanner errors name the 1-based line unless it is the first; parser errors the 0-based
+    // line unless it is zero (libyaml's quirk).
+    let scanner = |l: usize| (l > 1).then_some(l);
+    let parser = |l: usize| (l > 0).then_some(l);
+    let (msg, shown) = match problem {
+        "found unknown anchor" => {
+            let name: String = text
+                .get(e.marker().index()..)
+                .unwrap_or_default()
+                .trim_start_matches('*')
+                .chars()
+                .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '[' | ']' | '{' | '}'))
+                .collect();
+            (format!("unknown anchor '{name}' referenced"), None)
+        }
+        "unclosed quote" => ("found unexpected end of stream".to_string(), None),
+        "tabs disallowed within this context (block indentation)" | "tabs disallowed in this context" => {
+            ("found character that cannot start any token".to_string(), scanner(line))
+        }
+        "simple key expected ':'" => ("could not find expected ':'".to_string(), scanner(line + 1)),
+        "unclosed bracket '['" | "expected ',' or ']'" => (
+            "did not find expected ',' or ']'".to_string(),
+            parser(text.lines().count()),
+        ),
+        "unclosed bracket '{'" => (
+            "did not find expected ',' or '}'".to_string(),
+            parser(text.lines().count()),
+        ),
+        p if p.starts_with("did not find expected") => (p.to_string(), parser(line.saturating_sub(1))),
+        p => (p.to_string(), scanner(line)),
+    };
+    match shown {
+        Some(l) => format!("line {l}: {msg}"),
+        None => msg,
     }
 }
 
@@ -237,14 +297,7 @@ pub(crate) fn parse_first_document(text: &str) -> Result<Node, YamlError> {
     let mut root: Option<Node> = None;
     let mut nodes = 0usize;
     for next in Parser::new_from_str(text) {
-        let (event, span) = next.map_err(|e| {
-            let line = e.marker().line();
-            yaml_err(if line > 1 {
-                format!("line {line}: {}", e.info())
-            } else {
-                e.info()
-            })
-        })?;
+        let (event, span) = next.map_err(|e| yaml_err(libyaml_message(&e, text)))?;
         let line = span.start.line();
         // The finished node this event completes, with its anchor.
         let done: Option<(Scalar, usize)> = match event {
@@ -254,10 +307,14 @@ pub(crate) fn parse_first_document(text: &str) -> Result<Node, YamlError> {
                 Some((s, anchor))
             }
             Event::Alias(id) => {
-                let n = anchors
-                    .get(&id)
-                    .cloned()
-                    .ok_or_else(|| yaml_err(format!("line {line}: unknown anchor referenced")))?;
+                let Some(n) = anchors.get(&id).cloned() else {
+                    // Known to the parser but not finished: the alias is inside its anchor.
+                    let name = text
+                        .get(span.start.index()..span.end.index())
+                        .unwrap_or_default()
+                        .trim_start_matches('*');
+                    return Err(yaml_err(format!("anchor '{name}' value contains itself")));
+                };
                 nodes = nodes.saturating_add(node_size(&n));
                 Some((Scalar::Value(n), 0))
             }
@@ -359,9 +416,13 @@ pub(crate) fn to_value(n: Node) -> Result<Value, YamlError> {
                     Node::Float(f) => float32_key(f),
                     Node::Bool(b) => b.to_string(),
                     Node::Null => {
-                        return Err(YamlError::Yaml(
-                            "unsupported map key of type: %!s(<nil>), key: <nil>".into(),
-                        ));
+                        let value = match &v {
+                            Node::Null => "<nil>".to_string(),
+                            other => go_sharp_v(other),
+                        };
+                        return Err(YamlError::Yaml(format!(
+                            "unsupported map key of type: %!s(<nil>), key: <nil>, value: {value}"
+                        )));
                     }
                     Node::Uint(_) => return Err(YamlError::Yaml("unsupported map key of type: uint64".into())),
                     Node::Seq(_) | Node::Map(_) => {
@@ -373,16 +434,4 @@ pub(crate) fn to_value(n: Node) -> Result<Value, YamlError> {
             Value::map(m)
         }
     })
-}
-
-/// The JSON type name encoding/json reports when a document does not fit the target.
-pub(crate) fn json_kind(n: &Node) -> &'static str {
-    match n {
-        Node::Null => "null",
-        Node::Bool(_) => "bool",
-        Node::Int(_) | Node::Uint(_) | Node::Float(_) => "number",
-        Node::Str(_) => "string",
-        Node::Seq(_) => "array",
-        Node::Map(_) => "object",
-    }
 }
