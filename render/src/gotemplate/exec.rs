@@ -87,6 +87,8 @@ pub(crate) enum Flow {
 pub(crate) struct Shared {
     pub iterations: Cell<usize>,
     pub include_counts: RefCell<HashMap<String, usize>>,
+    /// Levels of recursion in progress (see [`Limits::max_nesting`]).
+    pub frames: Cell<usize>,
 }
 
 pub(crate) type Res<T> = Result<T, TemplateError>;
@@ -178,7 +180,31 @@ impl<'t, 'e> State<'t, 'e> {
         Ok(())
     }
 
+    /// Counts one level of the executor's recursion against [`Limits::max_nesting`].
+    fn enter(&self) -> Res<()> {
+        let n = self.shared.frames.get() + 1;
+        self.shared.frames.set(n);
+        if n > self.limits().max_nesting {
+            return Err(self.limit(format!(
+                "nesting of templates, control structures and pipelines exceeds the limit of {}",
+                self.limits().max_nesting
+            )));
+        }
+        Ok(())
+    }
+
+    fn leave(&self) {
+        self.shared.frames.set(self.shared.frames.get().saturating_sub(1));
+    }
+
     pub(crate) fn walk_list(&mut self, dot: &Ev, list: &'t List) -> Res<Flow> {
+        self.enter()?;
+        let r = self.walk_list_inner(dot, list);
+        self.leave();
+        r
+    }
+
+    fn walk_list_inner(&mut self, dot: &Ev, list: &'t List) -> Res<Flow> {
         for n in &list.nodes {
             match self.walk(dot, n)? {
                 Flow::Normal => {}
@@ -343,6 +369,13 @@ impl<'t, 'e> State<'t, 'e> {
     }
 
     pub(crate) fn eval_pipeline(&mut self, dot: &Ev, pipe: &'t Pipe) -> Res<Ev> {
+        self.enter()?;
+        let r = self.eval_pipeline_inner(dot, pipe);
+        self.leave();
+        r
+    }
+
+    fn eval_pipeline_inner(&mut self, dot: &Ev, pipe: &'t Pipe) -> Res<Ev> {
         self.at(Cur::Pipe(pipe));
         let mut value: Option<Ev> = None;
         for cmd in &pipe.cmds {

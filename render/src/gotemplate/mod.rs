@@ -45,6 +45,12 @@ pub struct Limits {
     pub max_depth: usize,
     /// `range` iterations over the whole execution.
     pub max_iterations: usize,
+    /// Levels of the executor's recursion at once: each template body, control-structure
+    /// body and pipeline being evaluated (across `template`, `include` and `tpl`) is one.
+    /// This bounds the stack: a level takes about 6 KiB in an unoptimised build and about
+    /// 1.2 KiB in a release build, so the default (300) fits a 2 MiB thread stack either way;
+    /// a caller on a bigger stack may raise it.
+    pub max_nesting: usize,
 }
 
 impl Default for Limits {
@@ -53,6 +59,7 @@ impl Default for Limits {
             max_output_bytes: 64 << 20,
             max_depth: 100,
             max_iterations: 10_000_000,
+            max_nesting: 300,
         }
     }
 }
@@ -158,6 +165,7 @@ impl Templates {
         let shared = exec::Shared {
             iterations: Default::default(),
             include_counts: Default::default(),
+            frames: Default::default(),
         };
         let dot = match data {
             Value::Nil => exec::Ev::invalid(),

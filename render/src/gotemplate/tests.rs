@@ -265,14 +265,23 @@ fn recursion_fails_cleanly() {
         "{{ include \"x\" . }}",
         "{{ define \"x\" }}{{ include \"x\" . }}{{ end }}",
     );
-    assert!(out.contains("exceeded maximum template depth"), "{out}");
+    assert!(
+        out.contains("exceeded maximum template depth") || out.contains("exceeds the limit"),
+        "{out}"
+    );
     let out = helm(
         "{{ template \"x\" . }}",
         "{{ define \"x\" }}{{ template \"x\" . }}{{ end }}",
     );
-    assert!(out.contains("exceeded maximum template depth"), "{out}");
+    assert!(
+        out.contains("exceeded maximum template depth") || out.contains("exceeds the limit"),
+        "{out}"
+    );
     let out = run("{{ tpl \"{{ tpl .t . }}\" (dict \"t\" \"{{ tpl .t . }}\") }}");
-    assert!(out.contains("exceeded maximum template depth"), "{out}");
+    assert!(
+        out.contains("exceeded maximum template depth") || out.contains("exceeds the limit"),
+        "{out}"
+    );
     let deep = format!("{}1{}", "(".repeat(500), ")".repeat(500));
     let out = run(&format!("{{{{ {deep} }}}}"));
     assert!(out.contains("max expression depth exceeded"), "{out}");
@@ -537,4 +546,30 @@ fn output_limit() {
     };
     let r = set.execute("t", &Value::Nil, &env);
     assert!(matches!(r, Err(TemplateError::Limit { .. })));
+}
+
+#[test]
+fn deep_recursion_is_a_limit_error_not_a_stack_overflow() {
+    let funcs = helper_funcs();
+    let mut set = Templates::helm();
+    let defined = set.parse(
+        H,
+        "{{ define \"x\" }}{{ if 1 }}{{ with . }}{{ range 1 }}{{ include \"x\" $ | upper }}{{ end }}{{ end }}{{ end }}{{ end }}",
+        &funcs,
+    );
+    assert!(defined.is_ok());
+    assert!(set.parse(T, "{{ include \"x\" . }}", &funcs).is_ok());
+    for depth in [100usize, 1000, 100_000] {
+        let env = Env {
+            funcs: &funcs,
+            missing_key: MissingKey::Zero,
+            helm: true,
+            limits: Limits {
+                max_depth: depth,
+                ..Limits::default()
+            },
+        };
+        let r = set.execute(T, &values(), &env);
+        assert!(matches!(r, Err(TemplateError::Limit { .. })), "{depth}");
+    }
 }
