@@ -85,7 +85,7 @@ pub(crate) fn render_templates(chart: &Chart, top: &Table) -> Result<BTreeMap<St
     collect(chart, top, chart.name(), true, &mut list);
     sort_templates(&mut list);
     let funcs = all_funcs();
-    let mut set = Templates::new();
+    let mut set = Templates::helm();
     for r in &list {
         set.parse(&r.name, &r.text, &funcs)
             .map_err(|e| parse_error(&r.name, &e))?;
