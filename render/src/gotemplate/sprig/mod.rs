@@ -13,6 +13,8 @@ mod conversion;
 mod defaults;
 mod dicts;
 mod lists;
+mod math;
+mod random;
 mod strings;
 
 use crate::gotemplate::value::Value;
@@ -29,6 +31,8 @@ pub fn funcs() -> FuncMap {
     conversion::register(&mut m);
     defaults::register(&mut m);
     dicts::register(&mut m);
+    math::register(&mut m);
+    random::register(&mut m);
     m
 }
 
