@@ -15,6 +15,7 @@ mod dicts;
 mod lists;
 mod math;
 mod random;
+mod semver;
 mod strings;
 
 use crate::gotemplate::value::Value;
@@ -33,6 +34,7 @@ pub fn funcs() -> FuncMap {
     dicts::register(&mut m);
     math::register(&mut m);
     random::register(&mut m);
+    semver::register(&mut m);
     m
 }
 
