@@ -12,8 +12,10 @@ mod cast;
 mod conversion;
 mod defaults;
 mod dicts;
+mod encoding;
 mod lists;
 mod math;
+mod paths;
 mod random;
 mod semver;
 mod strings;
@@ -35,6 +37,8 @@ pub fn funcs() -> FuncMap {
     math::register(&mut m);
     random::register(&mut m);
     semver::register(&mut m);
+    encoding::register(&mut m);
+    paths::register(&mut m);
     m
 }
 
