@@ -17,6 +17,7 @@ mod lists;
 mod math;
 mod paths;
 mod random;
+mod regex;
 mod semver;
 mod strings;
 
@@ -39,6 +40,7 @@ pub fn funcs() -> FuncMap {
     semver::register(&mut m);
     encoding::register(&mut m);
     paths::register(&mut m);
+    regex::register(&mut m);
     m
 }
 
