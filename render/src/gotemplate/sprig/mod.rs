@@ -12,7 +12,13 @@ mod cast;
 mod conversion;
 mod defaults;
 mod dicts;
+mod encoding;
 mod lists;
+mod math;
+mod paths;
+mod random;
+mod regex;
+mod semver;
 mod strings;
 
 use crate::gotemplate::value::Value;
@@ -29,6 +35,12 @@ pub fn funcs() -> FuncMap {
     conversion::register(&mut m);
     defaults::register(&mut m);
     dicts::register(&mut m);
+    math::register(&mut m);
+    random::register(&mut m);
+    semver::register(&mut m);
+    encoding::register(&mut m);
+    paths::register(&mut m);
+    regex::register(&mut m);
     m
 }
 

@@ -135,6 +135,7 @@ pub fn register(m: &mut FuncMap) {
             Ok(Value::str(args::string(a, pick)?))
         }),
     );
+    m.insert("hello", f(&[], |_| Ok(Value::str("Hello!"))));
     m.insert("toString", f(&[Any], |a| Ok(Value::str(strval(args::any(a, 0))))));
 }
 
