@@ -131,14 +131,14 @@ fn coalesce_chart_values(chart: &Chart, v: &Table, merge: bool) {
             Some(value) => {
                 if value.is_nil() && !merge {
                     v.borrow_mut().remove(&key);
-                } else if let Some(dest) = as_table(&value) {
-                    if let Some(src) = as_table(&val) {
-                        let merge = merge || chart.dependencies.iter().any(|d| d.metadata.name == key);
-                        if !merge {
-                            clean_nil_values(&src);
-                        }
-                        coalesce_tables(&dest, &src, merge);
+                } else if let Some(dest) = as_table(&value)
+                    && let Some(src) = as_table(&val)
+                {
+                    let merge = merge || chart.dependencies.iter().any(|d| d.metadata.name == key);
+                    if !merge {
+                        clean_nil_values(&src);
                     }
+                    coalesce_tables(&dest, &src, merge);
                 }
             }
             None => {
@@ -185,10 +185,10 @@ pub(crate) fn coalesce_tables(dst: &Table, src: &Table, merge: bool) {
             }
             None => set(dst, &key, val),
             Some(dv) => {
-                if let Some(vt) = as_table(&val) {
-                    if let Some(dt) = as_table(&dv) {
-                        coalesce_tables(&dt, &vt, merge);
-                    }
+                if let Some(vt) = as_table(&val)
+                    && let Some(dt) = as_table(&dv)
+                {
+                    coalesce_tables(&dt, &vt, merge);
                 }
             }
         }

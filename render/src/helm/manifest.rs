@@ -127,10 +127,10 @@ fn head(doc: &str) -> Result<Head, String> {
     if let Some(k) = m.get("kind") {
         h.kind = scalar(k);
     }
-    if let Some(Value::Map(md)) = m.get("metadata") {
-        if let Some(Value::Map(a)) = md.borrow().get("annotations") {
-            h.annotations = Some(a.borrow().iter().map(|(k, v)| (k.clone(), scalar(v))).collect());
-        }
+    if let Some(Value::Map(md)) = m.get("metadata")
+        && let Some(Value::Map(a)) = md.borrow().get("annotations")
+    {
+        h.annotations = Some(a.borrow().iter().map(|(k, v)| (k.clone(), scalar(v))).collect());
     }
     Ok(h)
 }

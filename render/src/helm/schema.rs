@@ -64,10 +64,10 @@ fn validate_one(values: &Map, schema: &[u8]) -> Result<(), String> {
 /// section of the values; every failing chart's name and violations.
 pub(crate) fn validate(chart: &Chart, values: &Map) -> Result<(), String> {
     let mut out = String::new();
-    if let Some(schema) = &chart.schema {
-        if let Err(e) = validate_one(values, schema) {
-            out.push_str(&format!("{}:\n{e}", chart.name()));
-        }
+    if let Some(schema) = &chart.schema
+        && let Err(e) = validate_one(values, schema)
+    {
+        out.push_str(&format!("{}:\n{e}", chart.name()));
     }
     for sub in &chart.dependencies {
         match values.get(sub.name()) {
