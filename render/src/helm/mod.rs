@@ -47,6 +47,8 @@ pub fn parse_values(text: &str) -> Result<crate::gotemplate::value::Map, String>
 }
 
 #[cfg(test)]
+mod files_tests;
+#[cfg(test)]
 mod schema_tests;
 #[cfg(test)]
 mod values_tests;
