@@ -1,0 +1,54 @@
+//! Helm charts rendered natively, as Helm v4 renders them (`helm template`): charts loaded
+//! from files the caller supplies ([`ChartFiles`]), values coalesced with Helm's rules
+//! (subcharts, globals, conditions, tags, aliases, `import-values`, `values.schema.json`),
+//! every template executed by the Go-template engine with Helm's data and functions, and the
+//! output sorted and printed as `helm template` prints it.
+//!
+//! ```text
+//! let chart = Chart::load(&files)?;                 // files: impl ChartFiles
+//! let out = render_chart(&chart, &user_values, &RenderOptions { release, capabilities })?;
+//! out.manifests                                      // {"app/templates/deploy.yaml": "..."}
+//! out.template_output(false)?                        // what `helm template` prints
+//! ```
+
+mod archive;
+mod capabilities;
+mod chart;
+mod coalesce;
+mod dependencies;
+mod engine;
+mod error;
+mod files;
+mod funcs;
+mod glob;
+mod ignore;
+mod manifest;
+mod metadata;
+mod pathmatch;
+mod render;
+mod schema;
+mod schema_text;
+mod semver;
+mod source;
+mod yaml;
+
+pub use capabilities::{Capabilities, DEFAULT_API_VERSIONS};
+pub use chart::{Chart, ChartFile, LoadError};
+pub use error::HelmError;
+pub use funcs::{all_funcs, helm_funcs};
+pub use manifest::{Document, INSTALL_ORDER, sort_manifests, split_manifests};
+pub use metadata::{Dependency, Maintainer, Metadata};
+pub use render::{Release, RenderOptions, Rendered, render, render_chart};
+pub use source::{ChartFiles, Limits};
+
+/// Parses values text (`-f values.yaml`) as Helm does: YAML 1.1, every document merged.
+pub fn parse_values(text: &str) -> Result<crate::gotemplate::value::Map, String> {
+    yaml::load_values(text)
+}
+
+#[cfg(test)]
+mod files_tests;
+#[cfg(test)]
+mod schema_tests;
+#[cfg(test)]
+mod values_tests;
