@@ -12,7 +12,9 @@ mod exec;
 mod exec_call;
 pub mod fmt;
 mod lex;
+mod number;
 mod parse;
+mod quote;
 pub mod value;
 
 pub use error::TemplateError;

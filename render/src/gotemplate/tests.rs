@@ -519,6 +519,32 @@ fn parse_errors() {
         run("a\n{{ .x "),
         "PARSE: template: t/templates/t.yaml:2: unclosed action"
     );
+    let p = "PARSE: template: t/templates/t.yaml:1: ";
+    for (t, want) in [
+        ("{{ if }}", "missing value for if"),
+        ("{{ range $a, $b, $c := . }}{{ end }}", "too many declarations in range"),
+        ("{{ with $x, $y := . }}{{ end }}", "too many declarations in with"),
+        (
+            "{{ define \"a\" }}x{{ end }}{{ define \"a\" }}y{{ end }}",
+            "template: multiple definition of template \"a\"",
+        ),
+        ("{{ else }}", "unexpected {{else}}"),
+        (
+            "{{ if 1 }}{{ else }}{{ else }}{{ end }}",
+            "expected end; found {{else}}",
+        ),
+        ("{{ template . }}", "unexpected <.> in template clause"),
+        ("{{ \"a", "unterminated quoted string"),
+        ("{{ (1 }}", "unclosed left paren"),
+        ("{{ 1 |", "unclosed action"),
+    ] {
+        assert_eq!(run(t), format!("{p}{want}"), "{t}");
+    }
+    assert_eq!(run("{{ .a | }}{{ $x := 1 | }}"), "");
+    assert_eq!(
+        exec_err("{{ . . }}x"),
+        "t/templates/t.yaml:1:3 t/templates/t.yaml <.>: can't give argument to non-function ."
+    );
 }
 
 #[test]
