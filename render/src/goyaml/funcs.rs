@@ -6,7 +6,7 @@
 use crate::gotemplate::value::{Func, FuncMap, Map, Ty, Value};
 
 use super::json::{self, JsonStyle};
-use super::{emit, from_yaml_array, from_yaml_map, json_kind, json_read};
+use super::{emit, from_yaml_array, from_yaml_map, json_kind, json_read, toml};
 
 /// Marks an error that comes from a limit of this implementation rather than from Go: it is
 /// never swallowed (Go would have produced output).
@@ -144,6 +144,19 @@ fn must_from_json(args: &[Value]) -> Result<Value, String> {
     }
 }
 
+/// `toToml`: the encoder's error text in place of the document.
+fn to_toml(args: &[Value]) -> Result<Value, String> {
+    match toml::encode(&arg(args, 0)) {
+        Ok(s) => Ok(Value::str(s.as_str())),
+        Err(e) if e.contains(UNSUPPORTED) => Err(e),
+        Err(e) => Ok(Value::str(e)),
+    }
+}
+
+fn must_to_toml(args: &[Value]) -> Result<Value, String> {
+    toml::encode(&arg(args, 0)).map(|s| Value::str(s.as_str()))
+}
+
 const ANY: &[Ty] = &[Ty::Any];
 const STRING: &[Ty] = &[Ty::String];
 
@@ -157,7 +170,8 @@ fn func(params: &'static [Ty], call: fn(&[Value]) -> Result<Value, String>) -> F
 
 /// The functions, named as Helm names them: `toYaml`, `mustToYaml`, `fromYaml`,
 /// `fromYamlArray`, `toJson`, `mustToJson`, `toPrettyJson`, `mustToPrettyJson`, `toRawJson`,
-/// `mustToRawJson`, `fromJson`, `fromJsonArray`, `mustFromJson`.
+/// `mustToRawJson`, `fromJson`, `fromJsonArray`, `mustFromJson`, `toToml`,
+/// `mustToToml`. (`fromToml` is not provided yet.)
 pub fn funcs() -> FuncMap {
     let mut m = FuncMap::new();
     m.insert("toYaml", func(ANY, to_yaml));
@@ -173,5 +187,7 @@ pub fn funcs() -> FuncMap {
     m.insert("fromJson", func(STRING, from_json));
     m.insert("fromJsonArray", func(STRING, from_json_array));
     m.insert("mustFromJson", func(STRING, must_from_json));
+    m.insert("toToml", func(ANY, to_toml));
+    m.insert("mustToToml", func(ANY, must_to_toml));
     m
 }

@@ -7,6 +7,7 @@
 //! - writing YAML as sigs.k8s.io/yaml's `Marshal` does (encoding/json, then go-yaml v2's
 //!   emitter): [`to_yaml`];
 //! - JSON as encoding/json writes and reads it: [`to_json`], [`from_json`];
+//! - TOML as BurntSushi/toml writes it (`toToml`);
 //! - the template functions Helm defines on top of them: [`funcs`].
 
 mod emit;
@@ -17,6 +18,7 @@ mod read;
 mod resolve;
 mod scalar;
 mod sort;
+mod toml;
 
 pub use funcs::funcs;
 

@@ -208,3 +208,83 @@ fn from_yaml_and_from_json_report_errors_in_the_result() {
         "invalid character ']' looking for beginning of value"
     );
 }
+
+#[test]
+fn to_toml_as_burntsushi_toml_writes_it() {
+    assert_eq!(
+        text(
+            "toToml",
+            from_yaml_map(
+                r#"a: 1
+b: 2.5
+c: "str\"q\u0001\u007f"
+d: true
+e: [1, 2]
+f: {x: 1, y: {z: "w", deep: {q: [1]}}}
+g: [{n: 1, sub: {m: 2}}, {n: 2, arr: [{p: 1}]}]
+h: null
+i: []
+j: {}
+"k k": 1
+"": 2
+l: ["a", 1, {x: 1, y: {z: 1}, w: null}]
+m: 1e21
+n: "multi\nline"
+o: [[1, 2], ["a"]]
+p: 1e6"#
+            )
+            .expect("values")
+        ),
+        r#""" = 2.0
+a = 1.0
+b = 2.5
+c = "str\"q\u0001\u007f"
+d = true
+e = [1.0, 2.0]
+false = "multi\nline"
+i = []
+"k k" = 1.0
+l = ["a", 1.0, {x = 1.0, true = {z = 1.0}}]
+m = 1e+21
+o = [[1.0, 2.0], ["a"]]
+p = 1e+06
+
+[f]
+  x = 1.0
+  [f.true]
+    z = "w"
+    [f.true.deep]
+      q = [1.0]
+
+[[g]]
+  false = 1.0
+  [g.sub]
+    m = 2.0
+
+[[g]]
+  false = 2.0
+
+  [[g.arr]]
+    p = 1.0
+
+[j]
+"#
+    );
+    assert_eq!(
+        text("toToml", from_yaml_map(r#"a: [1, null]"#).expect("values")),
+        r#"toml: cannot encode array with nil element"#
+    );
+    assert_eq!(
+        text(
+            "toToml",
+            from_yaml_map(
+                r#"t: {u: [{v: 1}, 2]}
+"#
+            )
+            .expect("values")
+        ),
+        r#"[t]
+  u = [{v = 1.0}, 2.0]
+"#
+    );
+}

@@ -415,3 +415,24 @@ g: !!bool "yes"
         r#"{"a":"bar","b":{"a":1},"c":"2001-01-01","d":1,"e":"12","f":null,"g":true}"#
     );
 }
+
+#[test]
+fn hostile_input_is_refused_not_expanded() {
+    let deep = format!("a: {}{}", "[".repeat(5000), "]".repeat(5000));
+    // The parser's own recursion limit stops this one before ours.
+    assert!(from_yaml(&deep).is_err());
+    let mut laughs = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for n in 1..9 {
+        let prev = char::from(b'a' + n - 1);
+        let cur = char::from(b'a' + n);
+        laughs.push_str(&format!(
+            "{cur}: &{cur} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+        ));
+    }
+    assert_eq!(
+        from_yaml(&laughs).err().map(|e| e.to_string()).unwrap_or_default(),
+        "error converting YAML to JSON: yaml: document contains excessive aliasing"
+    );
+    let json_deep = "[".repeat(5000);
+    assert!(from_json(&json_deep).is_err());
+}
