@@ -10,9 +10,11 @@ mod args;
 mod casing;
 mod cast;
 mod conversion;
+mod dates;
 mod defaults;
 mod dicts;
 mod encoding;
+pub mod gotime;
 mod lists;
 mod math;
 mod paths;
@@ -41,6 +43,7 @@ pub fn funcs() -> FuncMap {
     encoding::register(&mut m);
     paths::register(&mut m);
     regex::register(&mut m);
+    dates::register(&mut m);
     m
 }
 
