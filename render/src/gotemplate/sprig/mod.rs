@@ -22,6 +22,7 @@ mod random;
 mod regex;
 mod semver;
 mod strings;
+mod urls;
 
 use crate::gotemplate::value::Value;
 use crate::gotemplate::{Func, FuncMap, Ty};
@@ -44,6 +45,7 @@ pub fn funcs() -> FuncMap {
     paths::register(&mut m);
     regex::register(&mut m);
     dates::register(&mut m);
+    urls::register(&mut m);
     m
 }
 
