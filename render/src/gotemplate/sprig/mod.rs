@@ -10,9 +10,11 @@ mod args;
 mod casing;
 mod cast;
 mod conversion;
+mod dates;
 mod defaults;
 mod dicts;
 mod encoding;
+pub mod gotime;
 mod lists;
 mod math;
 mod paths;
@@ -20,6 +22,7 @@ mod random;
 mod regex;
 mod semver;
 mod strings;
+mod urls;
 
 use crate::gotemplate::value::Value;
 use crate::gotemplate::{Func, FuncMap, Ty};
@@ -41,6 +44,8 @@ pub fn funcs() -> FuncMap {
     encoding::register(&mut m);
     paths::register(&mut m);
     regex::register(&mut m);
+    dates::register(&mut m);
+    urls::register(&mut m);
     m
 }
 
