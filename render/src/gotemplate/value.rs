@@ -59,6 +59,11 @@ pub trait Object {
     fn json_fields(&self) -> Option<Vec<(String, Value)>> {
         None
     }
+    /// For Go slice or map types that have methods (`chartutil.VersionSet`, `engine.files`):
+    /// the list or map that `len`, `range` and `index` work on.
+    fn elements(&self) -> Option<Value> {
+        None
+    }
     /// `printf "%v"` of the object.
     fn format_v(&self) -> String {
         format!("{{{}}}", self.type_name())
