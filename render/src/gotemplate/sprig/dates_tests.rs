@@ -117,5 +117,7 @@ fn durations_match_helm() {
     assert_eq!(ok("durationRound", &[earlier]), "2d");
     let earlier = time_value(GoTime::now().add(-90_000_000_000));
     assert_eq!(ok("ago", &[earlier]), "1m30s");
-    assert_eq!(ok("ago", &[Value::Int(0)]).len(), 13);
+    // Since 1970: hours, minutes and whole seconds (`497616h12m5s`).
+    let since_epoch = ok("ago", &[Value::Int(0)]);
+    assert!(since_epoch.contains('h') && since_epoch.ends_with('s') && !since_epoch.contains('.'));
 }

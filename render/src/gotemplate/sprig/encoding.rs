@@ -61,12 +61,20 @@ pub fn register(m: &mut FuncMap) {
 
 /// Go's `base64.StdEncoding.DecodeString` as sprig uses it: the text, or the error's text.
 fn b64dec(s: &str) -> String {
+    match go_b64_decode(s) {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(e) => e,
+    }
+}
+
+/// Go's `base64.StdEncoding.DecodeString`: the bytes, or Go's error text.
+pub fn go_b64_decode(s: &str) -> Result<Vec<u8>, String> {
     // Go's decoder skips line breaks.
     let clean: String = s.chars().filter(|c| *c != '\n' && *c != '\r').collect();
     match GO_STD.decode(&clean) {
-        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-        Err(base64::DecodeError::InvalidByte(at, _)) => format!("illegal base64 data at input byte {at}"),
-        Err(_) => format!("illegal base64 data at input byte {}", clean.len() / 4 * 4),
+        Ok(b) => Ok(b),
+        Err(base64::DecodeError::InvalidByte(at, _)) => Err(format!("illegal base64 data at input byte {at}")),
+        Err(_) => Err(format!("illegal base64 data at input byte {}", clean.len() / 4 * 4)),
     }
 }
 

@@ -10,6 +10,7 @@ mod args;
 mod casing;
 mod cast;
 mod conversion;
+mod crypto;
 mod dates;
 mod defaults;
 mod dicts;
@@ -46,6 +47,7 @@ pub fn funcs() -> FuncMap {
     regex::register(&mut m);
     dates::register(&mut m);
     urls::register(&mut m);
+    crypto::register(&mut m);
     m
 }
 
