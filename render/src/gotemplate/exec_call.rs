@@ -101,7 +101,7 @@ impl<'t> State<'t, '_> {
             let mut v = Ev::invalid();
             for a in arg_nodes {
                 v = self.eval_arg(dot, PTy::Value, a)?;
-                if v.indirect().is_some_and(Value::truth) == want {
+                if v.indirect().is_some_and(super::builtins::truth) == want {
                     return Ok(v);
                 }
             }
