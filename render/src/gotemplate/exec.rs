@@ -372,7 +372,7 @@ impl<'t, 'e> State<'t, 'e> {
         let Some(list) = self.set.trees.get(&t.name) else {
             return Err(self.err(format!("template {} not defined", super::fmt::quote(&t.name))));
         };
-        if self.depth + 1 >= self.limits().max_depth {
+        if self.depth >= self.limits().max_depth {
             return Err(self.err(format!("exceeded maximum template depth ({})", self.limits().max_depth)));
         }
         let d = match &t.pipe {

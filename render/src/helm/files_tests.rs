@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use super::chart::Chart;
-use super::render::{Release, RenderOptions, render};
+use super::entry::render;
+use super::render::{Release, RenderOptions};
 
 #[test]
 fn files_get_lines_glob_config_secrets() {
@@ -26,12 +26,11 @@ bytes: {{ .Files.GetBytes "conf/key.txt" | printf "%v" }}
     .iter()
     .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
     .collect();
-    let chart = Chart::load(&files).unwrap_or_else(|e| panic!("{e}"));
     let opts = RenderOptions {
         release: Release::install("r", "default"),
         capabilities: Default::default(),
     };
-    let out = render(&chart, &Default::default(), &opts).unwrap_or_else(|e| panic!("{e}"));
+    let out = render(&files, "", &opts).unwrap_or_else(|e| panic!("{e}")).manifests;
     assert_eq!(
         out.get("f/templates/f.yaml").map(|s| s.as_str()),
         Some(
@@ -68,12 +67,11 @@ fn files_and_api_versions_are_a_map_and_a_slice() {
     .iter()
     .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
     .collect();
-    let chart = Chart::load(&files).unwrap_or_else(|e| panic!("{e}"));
     let opts = RenderOptions {
         release: Release::install("r", "default"),
         capabilities: Default::default(),
     };
-    let out = render(&chart, &Default::default(), &opts).unwrap_or_else(|e| panic!("{e}"));
+    let out = render(&files, "", &opts).unwrap_or_else(|e| panic!("{e}")).manifests;
     assert_eq!(
         out.get("t/templates/t.yaml").map(|s| s.as_str()),
         Some(
