@@ -92,13 +92,13 @@ impl Builtin {
                 let mut last = Ev::invalid();
                 for a in args {
                     last = a.clone();
-                    if a.indirect().is_some_and(Value::truth) == want {
+                    if a.indirect().is_some_and(truth) == want {
                         break;
                     }
                 }
                 Ok(last)
             }
-            Builtin::Not => b(!arg(0).indirect().is_some_and(Value::truth)),
+            Builtin::Not => b(!arg(0).indirect().is_some_and(truth)),
             Builtin::Len => length(&arg(0)),
             Builtin::Index => index(&arg(0), args.get(1..).unwrap_or(&[])),
             Builtin::Slice => slice(&arg(0), args.get(1..).unwrap_or(&[])),
@@ -126,6 +126,25 @@ impl Builtin {
     }
 }
 
+/// The slice or map an object of a Go slice or map type with methods stands for
+/// (`chartutil.VersionSet`, `engine.files`), which Go's `len`, `index`, `slice`, `range` and
+/// truth see through; any other value as it is.
+pub(crate) fn underlying(v: &Value) -> std::borrow::Cow<'_, Value> {
+    match v {
+        Value::Object(o) => match o.elements() {
+            Some(e) => std::borrow::Cow::Owned(e),
+            None => std::borrow::Cow::Borrowed(v),
+        },
+        _ => std::borrow::Cow::Borrowed(v),
+    }
+}
+
+/// Go's truth of a value (`if`, `with`, `and`, `or`, `not`): [`Value::truth`], with a slice or
+/// map type's objects true only when they hold elements.
+pub(crate) fn truth(v: &Value) -> bool {
+    underlying(v).truth()
+}
+
 /// The text of `html`/`js`/`urlquery`'s arguments: a lone string as is, else `Sprint`.
 fn eval_args(args: &[Value]) -> String {
     match args {
@@ -139,7 +158,7 @@ fn length(item: &Ev) -> Result<Ev, String> {
         None => Err("reflect: call of reflect.Value.Type on zero Value".into()),
         Some(Value::Nil) => Err("len of nil pointer".into()),
         Some(v) => {
-            let n = match v {
+            let n = match &*underlying(v) {
                 Value::Str(s) => s.len(),
                 Value::Bytes(b) => b.len(),
                 Value::List(l) => l.len(),
@@ -174,7 +193,11 @@ fn index(item: &Ev, indexes: &[Ev]) -> Result<Ev, String> {
             None => return Err("index of nil pointer".into()),
             Some(v) => v.clone(),
         };
-        cur = match &v {
+        let object = match &v {
+            Value::Object(o) => Some(o.clone()),
+            _ => None,
+        };
+        cur = match &*underlying(&v) {
             Value::List(l) => {
                 let x = index_arg(ix, l.len())?;
                 match l.get(x) {
@@ -204,9 +227,15 @@ fn index(item: &Ev, indexes: &[Ev]) -> Result<Ev, String> {
                         return Err(format!("value has type {}; should be string", k.type_name()));
                     }
                 };
-                Ev::iface(m.borrow().get(&key).cloned().unwrap_or_default())
+                match (m.borrow().get(&key), &object) {
+                    (Some(e), _) => Ev::iface(e.clone()),
+                    // A map type's missing key: its zero element, which the object's key
+                    // lookup (`field`) gives.
+                    (None, Some(o)) => Ev::iface(o.field(&key).unwrap_or_default()),
+                    (None, None) => Ev::iface(Value::Nil),
+                }
             }
-            other => return Err(format!("can't index item of type {}", other.type_name())),
+            _ => return Err(format!("can't index item of type {}", v.type_name())),
         };
     }
     Ok(cur)
@@ -216,6 +245,7 @@ fn slice(item: &Ev, indexes: &[Ev]) -> Result<Ev, String> {
     let Some(v) = item.indirect() else {
         return Err("slice of untyped nil".into());
     };
+    let v = &*underlying(v);
     if indexes.len() > 3 {
         return Err(format!("too many slice indexes: {}", indexes.len()));
     }
@@ -308,7 +338,7 @@ fn eq(a: &Ev, others: &[Ev]) -> Result<bool, String> {
                         ));
                     }
                     match (x, y) {
-                        (Value::Object(p), Value::Object(q)) => std::rc::Rc::ptr_eq(p, q),
+                        (Value::Object(p), Value::Object(q)) if p.elements().is_none() => std::rc::Rc::ptr_eq(p, q),
                         _ => {
                             return Err(format!(
                                 "non-comparable type {}: {}",

@@ -66,6 +66,23 @@ impl Ev {
     }
 }
 
+/// What an action prints for a value, as Go's `printableValue` has it: a pointer is printed
+/// as the value it points to, and a value whose pointer has a `String` method (one reached
+/// through a field is addressable) through that method.
+fn printable(v: &Value) -> String {
+    let Value::Object(o) = v else {
+        return v.format_v();
+    };
+    if let Some(Ok(Value::Str(s))) = o.method("String", &[]) {
+        return s.to_string();
+    }
+    let text = o.format_v();
+    match text.strip_prefix('&') {
+        Some(rest) if o.type_name().starts_with('*') => rest.to_string(),
+        _ => text,
+    }
+}
+
 /// The node Go's executor last visited: errors are located at it and quote its text.
 #[derive(Clone, Copy)]
 pub(crate) enum Cur<'t> {
@@ -223,7 +240,7 @@ impl<'t, 'e> State<'t, 'e> {
                 if pipe.decl.is_empty() {
                     let text = match &v.v {
                         None => "<no value>".to_string(),
-                        Some(v) => v.format_v(),
+                        Some(v) => printable(v),
                     };
                     self.write(&text)?;
                 }
@@ -241,7 +258,7 @@ impl<'t, 'e> State<'t, 'e> {
     fn walk_if_with(&mut self, dot: &Ev, b: &'t Branch, with: bool) -> Res<Flow> {
         let mark = self.vars.len();
         let val = self.eval_pipeline(dot, &b.pipe)?;
-        let truth = val.indirect().is_some_and(Value::truth);
+        let truth = val.indirect().is_some_and(super::builtins::truth);
         let flow = if truth {
             let d = if with { val } else { dot.clone() };
             self.walk_list(&d, &b.list)?
@@ -271,7 +288,8 @@ impl<'t, 'e> State<'t, 'e> {
         let val = self.eval_pipeline(dot, &r.pipe)?;
         let mark = self.vars.len();
         let decl = r.pipe.decl.len();
-        let items: Vec<(Ev, Ev)> = match val.indirect() {
+        let seen = val.indirect().map(|v| super::builtins::underlying(v).into_owned());
+        let items: Vec<(Ev, Ev)> = match seen.as_ref() {
             Some(Value::List(l)) => l
                 .iter()
                 .enumerate()
@@ -354,7 +372,7 @@ impl<'t, 'e> State<'t, 'e> {
         let Some(list) = self.set.trees.get(&t.name) else {
             return Err(self.err(format!("template {} not defined", super::fmt::quote(&t.name))));
         };
-        if self.depth + 1 >= self.limits().max_depth {
+        if self.depth >= self.limits().max_depth {
             return Err(self.err(format!("exceeded maximum template depth ({})", self.limits().max_depth)));
         }
         let d = match &t.pipe {

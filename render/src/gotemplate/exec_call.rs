@@ -101,7 +101,7 @@ impl<'t> State<'t, '_> {
             let mut v = Ev::invalid();
             for a in arg_nodes {
                 v = self.eval_arg(dot, PTy::Value, a)?;
-                if v.indirect().is_some_and(Value::truth) == want {
+                if v.indirect().is_some_and(super::builtins::truth) == want {
                     return Ok(v);
                 }
             }
@@ -303,10 +303,9 @@ impl<'t> State<'t, '_> {
             }
             .to_string()));
         };
-        self.check_depth()?;
         *self.shared.include_counts.borrow_mut().entry(name.clone()).or_insert(0) += 1;
         let dot = Ev::of(data.v.unwrap_or_default()).dig_nil();
-        let mut inner = State::new(self.set, self.env, self.shared, &name, dot.clone(), self.depth + 1);
+        let mut inner = State::new(self.set, self.env, self.shared, &name, dot.clone(), 0);
         let r = inner.walk_list(&dot, list);
         if let Some(c) = self.shared.include_counts.borrow_mut().get_mut(&name) {
             *c = c.saturating_sub(1);
@@ -328,17 +327,16 @@ impl<'t> State<'t, '_> {
             .unwrap_or("")
             .to_string();
         let data = argv.get(1).cloned().unwrap_or_default();
-        self.check_depth()?;
         let mut set = self.set.clone();
         let name = "gotpl";
-        if let Err(e) = set.parse(name, &text, self.funcs()) {
-            return Ok(Err(format!("cannot parse template {}: {e}", super::fmt::quote(&text))));
-        }
-        let Some(list) = set.trees.get(name).cloned() else {
-            return Ok(Ok(Ev::of(Value::str(""))));
+        // The text's own tree is executed, even when (empty) it left an earlier `gotpl` in
+        // the set.
+        let list = match set.parse_tree(name, &text, self.funcs()) {
+            Ok(list) => list,
+            Err(e) => return Ok(Err(format!("cannot parse template {}: {e}", super::fmt::quote(&text)))),
         };
         let dot = Ev::of(data.v.unwrap_or_default()).dig_nil();
-        let mut inner = State::new(&set, self.env, self.shared, name, dot.clone(), self.depth + 1);
+        let mut inner = State::new(&set, self.env, self.shared, name, dot.clone(), 0);
         match inner.walk_list(&dot, &list) {
             Ok(_) => {
                 let out = inner.out.replace("<no value>", "");
@@ -350,13 +348,6 @@ impl<'t> State<'t, '_> {
                 super::fmt::quote(&text)
             ))),
         }
-    }
-
-    fn check_depth(&self) -> Res<()> {
-        if self.depth + 1 >= self.limits().max_depth {
-            return Err(self.limit(format!("exceeded maximum template depth ({})", self.limits().max_depth)));
-        }
-        Ok(())
     }
 }
 

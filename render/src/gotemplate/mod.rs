@@ -43,15 +43,16 @@ pub enum MissingKey {
 pub struct Limits {
     /// Bytes of output of a template (and of each `include`d one).
     pub max_output_bytes: usize,
-    /// Nesting of `template`, `include` and `tpl` calls.
+    /// Nesting of `template` calls within one execution (Go's limit; `include` and `tpl`
+    /// start executions of their own, as in Go).
     pub max_depth: usize,
     /// `range` iterations over the whole execution.
     pub max_iterations: usize,
     /// Levels of the executor's recursion at once: each template body, control-structure
     /// body and pipeline being evaluated (across `template`, `include` and `tpl`) is one.
-    /// This bounds the stack: a level takes about 6 KiB in an unoptimised build and about
-    /// 1.2 KiB in a release build, so the default (300) fits a 2 MiB thread stack either way;
-    /// a caller on a bigger stack may raise it.
+    /// This bounds the stack: a level takes up to about 7.2 KiB in an unoptimised build and
+    /// 1.5 KiB in a release build, so the default (200) fits a 2 MiB thread stack either way;
+    /// a caller on a bigger stack may raise it (Helm's render thread does).
     pub max_nesting: usize,
 }
 
@@ -59,9 +60,9 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_output_bytes: 64 << 20,
-            max_depth: 100,
+            max_depth: 100_000,
             max_iterations: 10_000_000,
-            max_nesting: 300,
+            max_nesting: 200,
         }
     }
 }
@@ -109,6 +110,18 @@ impl Templates {
     /// definition replaces an earlier one of the same name unless it is empty (only
     /// spaces), as in Go; a function not in `funcs` (nor built in) is a parse error.
     pub fn parse(&mut self, name: &str, text: &str, funcs: &FuncMap) -> Result<(), TemplateError> {
+        self.parse_tree(name, text, funcs).map(|_| ())
+    }
+
+    /// [`Templates::parse`], returning the tree parsed for `name` itself (Go's
+    /// `t.New(name).Parse(text)` executes it even when, being empty, it did not replace an
+    /// earlier `name` in the set).
+    pub(crate) fn parse_tree(
+        &mut self,
+        name: &str,
+        text: &str,
+        funcs: &FuncMap,
+    ) -> Result<Rc<ast::List>, TemplateError> {
         let engine = self.engine;
         let has_func = |n: &str| {
             funcs.contains_key(n) || builtins::NAMES.contains(&n) || (engine && (n == "include" || n == "tpl"))
@@ -133,17 +146,17 @@ impl Templates {
             }
             seen.insert(n, empty && seen.get(n.as_str()).is_none_or(|e| *e));
         }
-        for (n, list) in parsed
-            .defines
-            .into_iter()
-            .chain(std::iter::once((name.to_string(), parsed.root)))
-        {
+        let root = Rc::new(parsed.root);
+        for (n, list) in parsed.defines {
             if parse::is_empty_tree(&list) && self.trees.contains_key(&n) {
                 continue;
             }
             self.trees.insert(n, Rc::new(list));
         }
-        Ok(())
+        if !(parse::is_empty_tree(&root) && self.trees.contains_key(name)) {
+            self.trees.insert(name.to_string(), Rc::clone(&root));
+        }
+        Ok(root)
     }
 
     /// Whether the set holds a template `name`.

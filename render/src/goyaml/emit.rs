@@ -127,6 +127,9 @@ pub(crate) fn build(v: &Value, depth: usize, seen: &mut HashSet<usize>) -> Resul
             Y::Map(sort_keys(entries))
         }
         Value::Object(o) => {
+            if let Some(e) = o.elements() {
+                return build(&e, depth, seen);
+            }
             return Err(json_err(format!(
                 "json: unsupported type: {} (writing Go structs as JSON is not supported)",
                 o.type_name()

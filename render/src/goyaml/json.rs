@@ -101,6 +101,9 @@ fn write_value(
             seen.remove(&id);
         }
         Value::Object(o) => {
+            if let Some(e) = o.elements() {
+                return write_value(out, &e, style, depth, seen);
+            }
             return Err(format!(
                 "json: unsupported type: {} (writing Go structs as JSON is not supported)",
                 o.type_name()

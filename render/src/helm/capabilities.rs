@@ -151,9 +151,16 @@ impl Object for KubeVersionObject {
             _ => return None,
         }))
     }
-    /// A template prints it through its `String` method: the version.
+    /// `String` has a pointer receiver: an action printing the (addressable) field calls it.
+    fn method(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
+        match (name, args) {
+            ("String", []) => Some(Ok(Value::str(&self.0.kube_version))),
+            _ => None,
+        }
+    }
+    /// The struct: a copy handed to a function (`quote`, `printf`) is no `fmt.Stringer`.
     fn format_v(&self) -> String {
-        self.0.kube_version.clone()
+        kube_struct(&self.0)
     }
 }
 
@@ -176,6 +183,10 @@ impl Object for VersionSetObject {
             )),
             _ => Err(format!("wrong number of args for Has: want 1 got {}", args.len())),
         })
+    }
+    /// A `[]string`.
+    fn elements(&self) -> Option<Value> {
+        Some(Value::list(self.0.api_versions.iter().map(Value::str).collect()))
     }
     fn format_v(&self) -> String {
         format!("[{}]", self.0.api_versions.join(" "))

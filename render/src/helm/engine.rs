@@ -13,7 +13,7 @@ use super::error::{HelmError, exec_error, parse_error};
 use super::files::Files;
 use super::funcs::all_funcs;
 use crate::gotemplate::value::{Map, Value};
-use crate::gotemplate::{Env, MissingKey, Templates};
+use crate::gotemplate::{Env, Limits, MissingKey, Templates};
 
 /// One template to parse (and, unless a partial, execute).
 struct Renderable {
@@ -79,8 +79,13 @@ fn sort_templates(list: &mut [Renderable]) {
 }
 
 /// Renders every template of `chart` (already processed: dependencies enabled, values
-/// coalesced) with `top` (`Values`, `Release`, `Capabilities`), keyed by template path.
-pub(crate) fn render_templates(chart: &Chart, top: &Table) -> Result<BTreeMap<String, Zeroizing<String>>, HelmError> {
+/// coalesced) with `top` (`Values`, `Release`, `Capabilities`) within `limits`, keyed by
+/// template path.
+pub(crate) fn render_templates(
+    chart: &Chart,
+    top: &Table,
+    limits: Limits,
+) -> Result<BTreeMap<String, Zeroizing<String>>, HelmError> {
     let mut list = Vec::new();
     collect(chart, top, chart.name(), true, &mut list);
     sort_templates(&mut list);
@@ -94,7 +99,7 @@ pub(crate) fn render_templates(chart: &Chart, top: &Table) -> Result<BTreeMap<St
         funcs: &funcs,
         missing_key: MissingKey::Zero,
         helm: true,
-        limits: Default::default(),
+        limits,
     };
     let mut out = BTreeMap::new();
     for r in &list {

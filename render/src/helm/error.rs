@@ -34,6 +34,9 @@ pub enum HelmError {
     /// The output is not YAML Helm can sort (`helm template` only).
     #[error("{0}")]
     Manifest(String),
+    /// The render thread could not run.
+    #[error("{0}")]
+    Thread(String),
 }
 
 /// Helm's `cleanupParseError`: `parse error at (NAME:LINE): LAST PART OF THE MESSAGE`.

@@ -115,6 +115,16 @@ impl Object for Files {
         })
     }
 
+    /// A `map[string][]byte`.
+    fn elements(&self) -> Option<Value> {
+        let m: Map = self
+            .files
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::Bytes(v.clone())))
+            .collect();
+        Some(Value::map(m))
+    }
+
     fn format_v(&self) -> String {
         let mut out = String::from("map[");
         for (n, (name, data)) in self.files.iter().enumerate() {

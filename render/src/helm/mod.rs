@@ -5,11 +5,13 @@
 //! output sorted and printed as `helm template` prints it.
 //!
 //! ```text
-//! let chart = Chart::load(&files)?;                 // files: impl ChartFiles
-//! let out = render_chart(&chart, &user_values, &RenderOptions { release, capabilities })?;
+//! let out = render(&files, values_yaml, &RenderOptions { release, capabilities })?;  // files: impl ChartFiles + Sync
 //! out.manifests                                      // {"app/templates/deploy.yaml": "..."}
 //! out.template_output(false)?                        // what `helm template` prints
 //! ```
+//!
+//! [`render`] loads and renders on a thread of its own with a large stack (Helm's nesting
+//! limits are reachable; nothing overflows). [`Chart::load`] alone inspects a chart.
 
 mod archive;
 mod capabilities;
@@ -17,6 +19,7 @@ mod chart;
 mod coalesce;
 mod dependencies;
 mod engine;
+mod entry;
 mod error;
 mod files;
 mod funcs;
@@ -34,11 +37,12 @@ mod yaml;
 
 pub use capabilities::{Capabilities, DEFAULT_API_VERSIONS};
 pub use chart::{Chart, ChartFile, LoadError};
+pub use entry::{RENDER_STACK_BYTES, render};
 pub use error::HelmError;
 pub use funcs::{all_funcs, helm_funcs};
 pub use manifest::{Document, INSTALL_ORDER, sort_manifests, split_manifests};
 pub use metadata::{Dependency, Maintainer, Metadata};
-pub use render::{Release, RenderOptions, Rendered, render, render_chart};
+pub use render::{Release, RenderOptions, Rendered};
 pub use source::{ChartFiles, Limits};
 
 /// Parses values text (`-f values.yaml`) as Helm does: YAML 1.1, every document merged.
@@ -46,6 +50,8 @@ pub fn parse_values(text: &str) -> Result<crate::gotemplate::value::Map, String>
     yaml::load_values(text)
 }
 
+#[cfg(test)]
+mod entry_tests;
 #[cfg(test)]
 mod files_tests;
 #[cfg(test)]

@@ -16,6 +16,7 @@ use super::error::HelmError;
 use super::manifest;
 use super::schema;
 use super::semver::compatible_range;
+use crate::gotemplate::Limits;
 use crate::gotemplate::value::{Map, Value};
 
 /// The release a chart is rendered for (`.Release`).
@@ -77,8 +78,14 @@ impl Rendered {
 }
 
 /// Renders `chart` with the user's `values` (what `-f values.yaml` gives; `null` deletes a
-/// default) as `helm template` does; the chart itself is not changed.
-pub fn render_chart(chart: &Chart, values: &Map, opts: &RenderOptions) -> Result<Rendered, HelmError> {
+/// default) as `helm template` does, on the current thread, the executor kept within
+/// `limits` (which must fit the thread's stack); the chart itself is not changed.
+pub(crate) fn render_chart(
+    chart: &Chart,
+    values: &Map,
+    opts: &RenderOptions,
+    limits: Limits,
+) -> Result<Rendered, HelmError> {
     let caps = &opts.capabilities;
     if !chart.metadata.kube_version.is_empty() && !compatible_range(&chart.metadata.kube_version, &caps.kube_version) {
         return Err(HelmError::KubeVersion {
@@ -106,22 +113,13 @@ pub fn render_chart(chart: &Chart, values: &Map, opts: &RenderOptions) -> Result
     top.insert("Release".into(), Value::map(release));
     top.insert("Values".into(), Value::Map(Rc::clone(&vals)));
     let top = Rc::new(std::cell::RefCell::new(top));
-    let manifests = render_templates(&chart, &top)?;
+    let manifests = render_templates(&chart, &top, limits)?;
     let crds = chart
         .crds()
         .into_iter()
         .map(|(p, f)| (p, Zeroizing::new(String::from_utf8_lossy(&f.data).into_owned())))
         .collect();
     Ok(Rendered { manifests, crds })
-}
-
-/// Renders `chart` with the user's `values`: each template's output by path.
-pub fn render(
-    chart: &Chart,
-    values: &Map,
-    opts: &RenderOptions,
-) -> Result<BTreeMap<String, Zeroizing<String>>, HelmError> {
-    render_chart(chart, values, opts).map(|r| r.manifests)
 }
 
 /// Gives the copy its own values, so nothing done while rendering reaches the loaded chart.

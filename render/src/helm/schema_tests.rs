@@ -50,7 +50,9 @@ fn violations_listed_as_helm_lists_them() {
         release: Release::install("sch", "default"),
         capabilities: Default::default(),
     };
-    let err = render_chart(&chart(), &user, &opts).err().map(|e| e.to_string());
+    let err = render_chart(&chart(), &user, &opts, Default::default())
+        .err()
+        .map(|e| e.to_string());
     assert_eq!(
         err.as_deref(),
         Some(

@@ -1,307 +1,34 @@
-//! Semantic versions and constraints as Masterminds/semver v3 reads them, for matching a
-//! chart's `dependencies:` entries (`version: 2.x.x`, `~0.3.0`, `>=1.2 <2`) against the
-//! subcharts present.
+//! Semantic versions and constraints for Helm's own checks (a dependency's `version:`
+//! against the subchart present, a chart's `kubeVersion:`, a chart's own `version`), through
+//! sprig's `semver`/`semverCompare`: one implementation of Masterminds/semver v3, which both
+//! Helm and sprig use.
 
-use std::cmp::Ordering;
+use std::sync::LazyLock;
 
-/// A version (`v` prefix, missing minor/patch, prerelease and build metadata allowed).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Version {
-    major: u64,
-    minor: u64,
-    patch: u64,
-    pre: String,
-}
+use crate::gotemplate::Func;
+use crate::gotemplate::sprig;
+use crate::gotemplate::value::Value;
 
-fn numeric(s: &str) -> Option<u64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
+static SEMVER: LazyLock<Option<Func>> = LazyLock::new(|| sprig::funcs().get("semver").copied());
+static SEMVER_COMPARE: LazyLock<Option<Func>> = LazyLock::new(|| sprig::funcs().get("semverCompare").copied());
 
-fn valid_idents(s: &str) -> bool {
-    !s.is_empty()
-        && s.split('.')
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-}
-
-impl Version {
-    /// Parses `text` as Masterminds' `NewVersion` does; `None` if it is not a version.
-    pub fn parse(text: &str) -> Option<Version> {
-        let t = text.strip_prefix('v').unwrap_or(text);
-        let (t, meta) = match t.split_once('+') {
-            Some((a, m)) => (a, Some(m)),
-            None => (t, None),
-        };
-        if meta.is_some_and(|m| !valid_idents(m)) {
-            return None;
-        }
-        let (core, pre) = match t.split_once('-') {
-            Some((a, p)) => (a, p),
-            None => (t, ""),
-        };
-        if !pre.is_empty() {
-            if !valid_idents(pre) {
-                return None;
-            }
-            // Numeric identifiers have no leading zeros.
-            if pre
-                .split('.')
-                .any(|p| p.len() > 1 && p.starts_with('0') && p.bytes().all(|b| b.is_ascii_digit()))
-            {
-                return None;
-            }
-        } else if t.contains('-') {
-            return None;
-        }
-        let mut parts = core.split('.');
-        let major = numeric(parts.next()?)?;
-        let minor = match parts.next() {
-            Some(p) => numeric(p)?,
-            None => 0,
-        };
-        let patch = match parts.next() {
-            Some(p) => numeric(p)?,
-            None => 0,
-        };
-        if parts.next().is_some() {
-            return None;
-        }
-        Some(Version {
-            major,
-            minor,
-            patch,
-            pre: pre.to_string(),
-        })
-    }
-
-    fn core(&self) -> (u64, u64, u64) {
-        (self.major, self.minor, self.patch)
-    }
-}
-
-fn compare_pre(a: &str, b: &str) -> Ordering {
-    match (a.is_empty(), b.is_empty()) {
-        (true, true) => return Ordering::Equal,
-        (true, false) => return Ordering::Greater,
-        (false, true) => return Ordering::Less,
-        _ => {}
-    }
-    let mut ai = a.split('.');
-    let mut bi = b.split('.');
-    loop {
-        match (ai.next(), bi.next()) {
-            (None, None) => return Ordering::Equal,
-            (None, Some(_)) => return Ordering::Less,
-            (Some(_), None) => return Ordering::Greater,
-            (Some(x), Some(y)) => {
-                let ord = match (numeric(x), numeric(y)) {
-                    (Some(p), Some(q)) => p.cmp(&q),
-                    (Some(_), None) => Ordering::Less,
-                    (None, Some(_)) => Ordering::Greater,
-                    (None, None) => x.cmp(y),
-                };
-                if ord != Ordering::Equal {
-                    return ord;
-                }
-            }
-        }
-    }
-}
-
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Version {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.core()
-            .cmp(&other.core())
-            .then_with(|| compare_pre(&self.pre, &other.pre))
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Op {
-    Eq,
-    Ne,
-    Gt,
-    Lt,
-    Ge,
-    Le,
-    Tilde,
-    Caret,
-}
-
-#[derive(Clone, Debug)]
-struct Constraint {
-    op: Op,
-    con: Version,
-    dirty: bool,
-    minor_dirty: bool,
-}
-
-fn is_x(s: &str) -> bool {
-    matches!(s, "x" | "X" | "*")
-}
-
-fn parse_one(op: &str, ver: &str) -> Option<Constraint> {
-    let op = match op {
-        "" | "=" => Op::Eq,
-        "!=" => Op::Ne,
-        ">" => Op::Gt,
-        "<" => Op::Lt,
-        ">=" | "=>" => Op::Ge,
-        "<=" | "=<" => Op::Le,
-        "~" | "~>" => Op::Tilde,
-        "^" => Op::Caret,
-        _ => return None,
-    };
-    let v = ver.strip_prefix('v').unwrap_or(ver);
-    let (core, suffix) = match v.find(['-', '+']) {
-        Some(i) => v.split_at(i),
-        None => (v, ""),
-    };
-    let parts: Vec<&str> = core.split('.').collect();
-    let major = parts.first().copied().unwrap_or("");
-    let minor = parts.get(1).copied();
-    let patch = parts.get(2).copied();
-    let (text, dirty, minor_dirty) = if major.is_empty() || is_x(major) {
-        (format!("0.0.0{suffix}"), true, false)
-    } else if minor.is_some_and(is_x) {
-        (format!("{major}.0.0{suffix}"), true, true)
-    } else if patch.is_some_and(is_x) {
-        (format!("{major}.{}.0{suffix}", minor.unwrap_or("0")), true, false)
-    } else {
-        (v.to_string(), false, false)
-    };
-    let con = Version::parse(&text)?;
-    Some(Constraint {
-        op,
-        con,
-        dirty,
-        minor_dirty,
-    })
-}
-
-impl Constraint {
-    fn check(&self, v: &Version) -> bool {
-        let c = &self.con;
-        // A prerelease only meets constraints that mention one.
-        if !v.pre.is_empty() && c.pre.is_empty() {
-            return false;
-        }
-        match self.op {
-            Op::Eq | Op::Ne => {
-                let eq = if self.dirty {
-                    if self.minor_dirty {
-                        v.major == c.major
-                    } else if c.core() == (0, 0, 0) && c.pre.is_empty() {
-                        true
-                    } else {
-                        v.major == c.major && v.minor == c.minor
-                    }
-                } else {
-                    v == c
-                };
-                eq == (self.op == Op::Eq)
-            }
-            Op::Gt => {
-                if self.dirty && self.minor_dirty {
-                    v.major > c.major
-                } else if self.dirty && c.core() != (0, 0, 0) {
-                    v.major > c.major || (v.major == c.major && v.minor > c.minor)
-                } else {
-                    v > c
-                }
-            }
-            Op::Lt => v < c,
-            Op::Ge => v >= c,
-            Op::Le => {
-                if self.dirty && self.minor_dirty {
-                    v.major <= c.major
-                } else if self.dirty && c.core() != (0, 0, 0) {
-                    v.major < c.major || (v.major == c.major && v.minor <= c.minor)
-                } else {
-                    v <= c
-                }
-            }
-            Op::Tilde => {
-                if v < c {
-                    return false;
-                }
-                if c.minor == 0 && c.patch == 0 && self.minor_dirty {
-                    return v.major == c.major;
-                }
-                v.major == c.major && v.minor == c.minor
-            }
-            Op::Caret => {
-                if v < c {
-                    return false;
-                }
-                if c.major > 0 || self.minor_dirty {
-                    v.major == c.major
-                } else if c.minor > 0 || self.dirty {
-                    v.major == 0 && v.minor == c.minor
-                } else {
-                    v.core() == (0, 0, c.patch)
-                }
-            }
-        }
-    }
-}
-
-/// Splits one `||` group into (operator, version) pairs; `None` if it is not a constraint.
-fn parse_group(group: &str) -> Option<Vec<Constraint>> {
-    // Hyphen ranges: `1.2 - 1.4.5` means `>= 1.2, <= 1.4.5`.
-    let words: Vec<&str> = group
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|w| !w.is_empty())
-        .collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(word) = words.get(i) {
-        if words.get(i + 1) == Some(&"-") {
-            let hi = words.get(i + 2)?;
-            out.push(parse_one(">=", word)?);
-            out.push(parse_one("<=", hi)?);
-            i += 3;
-            continue;
-        }
-        let split = word
-            .find(|c: char| !matches!(c, '=' | '<' | '>' | '!' | '~' | '^'))
-            .unwrap_or(word.len());
-        let (op, ver) = word.split_at(split);
-        if ver.is_empty() {
-            // An operator apart from its version: `>= 1.2`.
-            let next = words.get(i + 1)?;
-            out.push(parse_one(op, next)?);
-            i += 2;
-            continue;
-        }
-        out.push(parse_one(op, ver)?);
-        i += 1;
-    }
-    if out.is_empty() { None } else { Some(out) }
+/// Whether `version` is a version as Masterminds' `NewVersion` reads one (`v` prefix, missing
+/// minor/patch, prerelease and build metadata allowed).
+pub fn is_version(version: &str) -> bool {
+    SEMVER
+        .as_ref()
+        .is_some_and(|f| (f.call)(&[Value::str(version)]).is_ok())
 }
 
 /// Helm's `IsCompatibleRange`: whether `version` meets `constraint` (false if either does not
 /// parse).
 pub fn compatible_range(constraint: &str, version: &str) -> bool {
-    let Some(v) = Version::parse(version) else {
-        return false;
-    };
-    let mut groups = Vec::new();
-    for g in constraint.split("||") {
-        match parse_group(g.trim()) {
-            Some(cs) => groups.push(cs),
-            None => return false,
-        }
-    }
-    groups.iter().any(|cs| cs.iter().all(|c| c.check(&v)))
+    SEMVER_COMPARE.as_ref().is_some_and(|f| {
+        matches!(
+            (f.call)(&[Value::str(constraint), Value::str(version)]),
+            Ok(Value::Bool(true))
+        )
+    })
 }
 
 #[cfg(test)]
@@ -332,6 +59,10 @@ mod tests {
             ("<1 || >=3", "3.1.0", true),
             ("garbage", "1.0.0", false),
             ("1.x", "1.0.0", true),
+            // A prerelease in one constraint of a group admits prereleases to the whole group
+            // (the old per-constraint rule said false; Helm says true).
+            (">=1.0.0-0 <2.0.0", "1.5.0-rc1", true),
+            (">=1.20-0", "v1.36.0", true),
         ] {
             assert_eq!(compatible_range(c, v), want, "{c} {v}");
         }
@@ -339,10 +70,10 @@ mod tests {
 
     #[test]
     fn versions() {
-        assert!(Version::parse("v1.2").is_some());
-        assert!(Version::parse("1.2.3-rc.1+b5").is_some());
-        assert!(Version::parse("1.2.3.4").is_none());
-        assert!(Version::parse("1.2.3-01").is_none());
-        assert!(Version::parse("").is_none());
+        assert!(is_version("v1.2"));
+        assert!(is_version("1.2.3-rc.1+b5"));
+        assert!(!is_version("1.2.3.4"));
+        assert!(!is_version("1.2.3-01"));
+        assert!(!is_version(""));
     }
 }
