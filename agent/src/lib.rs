@@ -7,6 +7,7 @@
 
 pub mod apply;
 pub mod cache;
+pub mod chart;
 #[cfg(feature = "cluster")]
 pub mod conditions;
 #[cfg(all(feature = "git", feature = "cloud", feature = "cluster"))]

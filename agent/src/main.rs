@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use sigil_agent::chart::{ChartRequest, ValuesSource};
 use sigil_agent::digest::DigestKey;
 use sigil_agent::load::{DirTree, FileTree, Loader};
 use sigil_agent::secrets::external::ExternalSecrets;
@@ -20,6 +21,7 @@ use sigil_crypto::keys::age::AgeKeys;
 use sigil_crypto::keys::awskms::AwsKms;
 use sigil_crypto::keys::vault::VaultTransit;
 use sigil_crypto::sealed::keys::load_private_keys;
+use sigil_render::helm::Release;
 
 /// Sigil's GitOps agent: pulls Git, renders (SOPS and sealed secrets resolved in memory),
 /// and applies with server-side apply.
@@ -161,6 +163,32 @@ struct RenderArgs {
     /// The path to render, relative to DIR.
     #[arg(long, default_value = ".")]
     path: PathBuf,
+    /// Render the Helm chart in this directory (relative to DIR) as `helm template` does:
+    /// hooks included, NOTES.txt not, `crds/` only with --include-crds.
+    #[arg(long, conflicts_with = "path")]
+    chart: Option<PathBuf>,
+    /// With --chart: the release name.
+    #[arg(long, requires = "chart", default_value = "release-name")]
+    release_name: String,
+    /// With --chart: the release namespace.
+    #[arg(long, requires = "chart", default_value = "default")]
+    namespace: String,
+    /// With --chart: a values file relative to DIR (SOPS-encrypted ones are decrypted); may be
+    /// repeated, later files win.
+    #[arg(short = 'f', long = "values", requires = "chart")]
+    values: Vec<PathBuf>,
+    /// With --chart: set values (`a.b=c,list[0]=x`, Helm's syntax); may be repeated.
+    #[arg(long = "set", requires = "chart")]
+    set: Vec<String>,
+    /// With --chart: `.Release.Revision`.
+    #[arg(long, requires = "chart", default_value_t = 1)]
+    revision: i64,
+    /// With --chart: render as an upgrade (`.Release.IsUpgrade`), not an install.
+    #[arg(long, requires = "chart")]
+    is_upgrade: bool,
+    /// With --chart: print the chart's `crds/` files first.
+    #[arg(long, requires = "chart")]
+    include_crds: bool,
     /// An age identity file for SOPS files (may be repeated).
     #[arg(long)]
     age_key_file: Vec<PathBuf>,
@@ -238,6 +266,28 @@ async fn run_render(a: RenderArgs) -> Result<()> {
         tree: tree.as_ref(),
         keyring: &keyring,
     };
+    if let Some(chart) = &a.chart {
+        let req = ChartRequest {
+            chart: chart.clone(),
+            values: a.values.iter().cloned().map(ValuesSource::File).collect(),
+            sets: a.set.clone(),
+            release: Release {
+                name: a.release_name.clone(),
+                namespace: a.namespace.clone(),
+                revision: a.revision,
+                is_install: !a.is_upgrade,
+                is_upgrade: a.is_upgrade,
+            },
+            include_crds: a.include_crds,
+        };
+        let out = sigil_agent::chart::render(&loader, &req).await?;
+        let text = out.template_text(if a.show_secrets { None } else { Some(&digest_key) });
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(text.as_bytes())?;
+        stdout.flush()?;
+        return Ok(());
+    }
     let objects = render::render(&loader, &a.path).await?;
     let objects = secrets::resolve_all(
         objects,

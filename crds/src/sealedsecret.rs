@@ -181,7 +181,7 @@ pub enum UnsealError {
         /// `namespace/name`.
         object: String,
         /// Why.
-        source: TemplateError,
+        source: Box<TemplateError>,
     },
     /// The object is not a usable SealedSecret or Secret.
     #[error("{0}")]
@@ -322,7 +322,7 @@ impl SealedSecret {
                 let v = gotemplate::render(tmpl, &plain).map_err(|source| UnsealError::Template {
                     key: key.clone(),
                     object: object.clone(),
-                    source,
+                    source: Box::new(source),
                 })?;
                 secret.data.insert(key.clone(), SecretBytes(v));
             }

@@ -6,6 +6,7 @@
 
 mod fieldspec;
 mod generate;
+mod helm;
 mod patch;
 mod replace;
 mod resource;
@@ -460,9 +461,9 @@ impl<'a> Kustomizer<'a> {
                 _ => {}
             }
         }
-        if k.get("helmCharts").is_some() || k.get("helmChartInflationGenerator").is_some() {
+        if k.get("helmChartInflationGenerator").is_some() {
             return Err(KustomizeError::msg(format!(
-                "{}: Helm charts are not supported by sigil-agent (render the chart into the repository instead)",
+                "{}: helmChartInflationGenerator is not supported by sigil-agent (use helmCharts)",
                 shown(&file)
             )));
         }
@@ -606,6 +607,7 @@ impl<'a> Kustomizer<'a> {
                     }
                 }
             }
+            self.helm_charts(&dir, &k, acc).await?;
             for g in str_list(&k, "generators") {
                 self.run_plugin(&dir, &g, acc, true).await?;
             }

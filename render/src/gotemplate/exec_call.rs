@@ -126,7 +126,21 @@ impl<'t> State<'t, '_> {
         let result = match callee {
             Callee::User(f) => {
                 let vals: Vec<Value> = argv.into_iter().map(|e| e.v.unwrap_or_default()).collect();
-                (f.call)(&vals).map(|v| Ev {
+                let v = (f.call)(&vals);
+                // No value a function makes may outgrow the output bound: a pipeline that keeps
+                // growing a value (`b64enc` after `b64enc`) stops at the first step beyond it.
+                let max = self.limits().max_output_bytes;
+                if let Ok(Value::Str(s)) = &v
+                    && s.len() > max
+                {
+                    return Err(self.limit(format!("{name} made a value over the limit of {max} bytes")));
+                }
+                if let Ok(Value::Bytes(b)) = &v
+                    && b.len() > max
+                {
+                    return Err(self.limit(format!("{name} made a value over the limit of {max} bytes")));
+                }
+                v.map(|v| Ev {
                     iface: v.is_nil(),
                     v: Some(v),
                 })

@@ -7,6 +7,7 @@ use super::render::{RenderOptions, Rendered, render_chart};
 use super::source::ChartFiles;
 use super::yaml;
 use crate::gotemplate::Limits;
+use crate::gotemplate::value::Map;
 
 /// The render thread's stack. Address space only: pages are committed as the executor
 /// reaches them, which a chart that nests little never does.
@@ -31,9 +32,25 @@ pub(crate) fn helm_limits() -> Limits {
 /// with a [`RENDER_STACK_BYTES`] stack; this call blocks until it is done, so call it from a
 /// blocking task.
 pub fn render(files: &(dyn ChartFiles + Sync), values: &str, opts: &RenderOptions) -> Result<Rendered, HelmError> {
+    render_with(
+        files,
+        || yaml::load_values(values).map_err(|e| format!("values: {e}")),
+        opts,
+    )
+}
+
+/// As [`render`], with the user's values built by `values` on the render thread (values hold
+/// shared maps that stay on one thread): for callers that merge several values files and
+/// `--set` arguments, keeping their types (`--set` integers are `int64`, YAML numbers
+/// `float64`). An `Err` from `values` is a [`HelmError::Values`].
+pub fn render_with(
+    files: &(dyn ChartFiles + Sync),
+    values: impl FnOnce() -> Result<Map, String> + Send,
+    opts: &RenderOptions,
+) -> Result<Rendered, HelmError> {
     let job = || -> Result<Rendered, HelmError> {
         let chart = Chart::load(files)?;
-        let values = yaml::load_values(values).map_err(|e| HelmError::Values(format!("values: {e}")))?;
+        let values = values().map_err(HelmError::Values)?;
         render_chart(&chart, &values, opts, helm_limits())
     };
     std::thread::scope(|scope| {

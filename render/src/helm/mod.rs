@@ -33,17 +33,19 @@ mod schema;
 mod schema_text;
 mod semver;
 mod source;
+mod strvals;
 mod yaml;
 
 pub use capabilities::{Capabilities, DEFAULT_API_VERSIONS};
 pub use chart::{Chart, ChartFile, LoadError};
-pub use entry::{RENDER_STACK_BYTES, render};
+pub use entry::{RENDER_STACK_BYTES, render, render_with};
 pub use error::HelmError;
 pub use funcs::{all_funcs, helm_funcs};
 pub use manifest::{Document, INSTALL_ORDER, sort_manifests, split_manifests};
 pub use metadata::{Dependency, Maintainer, Metadata};
 pub use render::{Release, RenderOptions, Rendered};
 pub use source::{ChartFiles, Limits};
+pub use strvals::apply_set;
 
 /// Parses values text (`-f values.yaml`) as Helm does: YAML 1.1, every document merged.
 pub fn parse_values(text: &str) -> Result<crate::gotemplate::value::Map, String> {

@@ -69,8 +69,82 @@ pub fn register(m: &mut FuncMap) {
     );
 }
 
+/// Go's (RE2) syntax in the `regex` crate's: inside a bracket class Go takes `[` (unless
+/// `[:name:]`), `&`, `~` and a `-` next to a class escape (`[\w-\.]`) literally, where the
+/// crate reads nested classes, set operations or a bad range.
+fn go_syntax(pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut in_class = false;
+    let mut class_start = 0;
+    let mut prev_was_class_escape = false;
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        if c == '\\' {
+            let next = chars.get(i + 1).copied();
+            out.push(c);
+            if let Some(n) = next {
+                out.push(n);
+            }
+            prev_was_class_escape = in_class && matches!(next, Some('w' | 'W' | 'd' | 'D' | 's' | 'S'));
+            i += 2;
+            continue;
+        }
+        if !in_class {
+            if c == '[' {
+                in_class = true;
+                class_start = i;
+                out.push(c);
+                // `[^]...]` and `[]...]`: a leading `]` is literal.
+                if chars.get(i + 1) == Some(&'^') {
+                    out.push('^');
+                    i += 1;
+                }
+                if chars.get(i + 1) == Some(&']') {
+                    out.push_str("\\]");
+                    i += 1;
+                }
+            } else {
+                out.push(c);
+            }
+            prev_was_class_escape = false;
+            i += 1;
+            continue;
+        }
+        match c {
+            ']' if i > class_start => {
+                in_class = false;
+                out.push(c);
+            }
+            '[' if chars.get(i + 1) == Some(&':') => {
+                // A named class `[:alpha:]`, copied through its closing `:]`.
+                let rest: String = chars[i..].iter().collect();
+                let end = rest.find(":]").map_or(rest.len(), |e| e + 2);
+                out.push_str(&rest[..end]);
+                i += rest[..end].chars().count();
+                prev_was_class_escape = true;
+                continue;
+            }
+            '[' | '&' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '-' if prev_was_class_escape
+                || (chars.get(i + 1) == Some(&'\\')
+                    && matches!(chars.get(i + 2), Some('w' | 'W' | 'd' | 'D' | 's' | 'S'))) =>
+            {
+                out.push_str("\\-");
+            }
+            _ => out.push(c),
+        }
+        prev_was_class_escape = false;
+        i += 1;
+    }
+    out
+}
+
 fn compile(pattern: &str) -> Result<Regex, String> {
-    regex::RegexBuilder::new(pattern)
+    regex::RegexBuilder::new(&go_syntax(pattern))
         .size_limit(SIZE_LIMIT)
         .build()
         .map_err(|e| {
@@ -176,6 +250,21 @@ mod tests {
         let m = funcs();
         let func = m.get(name).ok_or_else(|| format!("no {name}"))?;
         (func.call)(args).map(|v| v.format_v())
+    }
+
+    #[test]
+    fn go_class_syntax_reads_as_go_reads_it() {
+        // The oracle: true|false|true|true|true|aXb
+        let s = |v: &str| Value::str(v);
+        assert_eq!(
+            call("regexMatch", &[s(r"^[\w-\.]+$"), s("my-master.1")]).unwrap(),
+            "true"
+        );
+        assert_eq!(call("regexMatch", &[s(r"^[\w-\.]+$"), s("a b")]).unwrap(), "false");
+        assert_eq!(call("regexMatch", &[s("[a&&b]"), s("&")]).unwrap(), "true");
+        assert_eq!(call("regexMatch", &[s("[[]"), s("[")]).unwrap(), "true");
+        assert_eq!(call("regexMatch", &[s("[[:alpha:]-]+"), s("ab-")]).unwrap(), "true");
+        assert_eq!(call("regexReplaceAll", &[s("[~]"), s("a~b"), s("X")]).unwrap(), "aXb");
     }
 
     #[test]
