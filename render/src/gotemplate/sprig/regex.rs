@@ -143,7 +143,30 @@ fn go_syntax(pattern: &str) -> String {
     out
 }
 
+/// Patterns compiled once and reused (across templates and renders): charts call the same
+/// `regexMatch` in template after template, and compiling is the expensive part. Bounded:
+/// cleared when full.
+const CACHE_ENTRIES: usize = 256;
+
+static COMPILED: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, Regex>>> =
+    std::sync::OnceLock::new();
+
 fn compile(pattern: &str) -> Result<Regex, String> {
+    let cache = COMPILED.get_or_init(Default::default);
+    if let Some(r) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
+        return Ok(r);
+    }
+    let r = compile_uncached(pattern)?;
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= CACHE_ENTRIES {
+            c.clear();
+        }
+        c.insert(pattern.to_string(), r.clone());
+    }
+    Ok(r)
+}
+
+fn compile_uncached(pattern: &str) -> Result<Regex, String> {
     regex::RegexBuilder::new(&go_syntax(pattern))
         .size_limit(SIZE_LIMIT)
         .build()
