@@ -167,12 +167,23 @@ fn read_num(chars: &mut std::iter::Peekable<std::str::CharIndices>) -> Option<us
     n
 }
 
-fn bad_verb(out: &mut String, v: &Value, verb: char) {
+/// Go's complaint about a verb that does not fit the value: `%!verb(type=value)`, the value
+/// printed with `%v` under the verb's flags, width and precision (`%.2f` of `"abc"` is
+/// `%!f(string=ab)`).
+fn bad_verb(out: &mut String, v: &Value, verb: char, spec: Spec) {
     if v.is_nil() {
         let _ = write!(out, "%!{verb}(<nil>)");
-    } else {
-        let _ = write!(out, "%!{verb}({}={})", v.type_name(), v.format_v());
+        return;
     }
+    let _ = write!(out, "%!{verb}({}=", v.type_name());
+    // `#` asks for Go syntax only when the verb itself is `v`; `+` stays a sign flag.
+    let spec = Spec { sharp: false, ..spec };
+    match v {
+        Value::Int(i) | Value::Int64(i) => format_int(out, v, *i, 'v', spec),
+        Value::Float(f) => format_float(out, v, *f, 'v', spec),
+        _ => format_one(out, v, 'v', spec, false),
+    }
+    out.push(')');
 }
 
 /// Pads `s` to the width (with zeros after any sign when `zero` applies).
@@ -215,13 +226,15 @@ fn format_one(out: &mut String, v: &Value, verb: char, mut spec: Spec, top: bool
         return;
     }
     match v {
+        // Inside a list or map, nil prints bare whatever the verb (Go's printValue).
+        Value::Nil if !top => out.push_str("<nil>"),
         Value::Nil => match verb {
             'v' => pad(out, "<nil>", spec, false),
-            _ => bad_verb(out, v, verb),
+            _ => bad_verb(out, v, verb, spec),
         },
         Value::Bool(b) => match verb {
             't' | 'v' => pad(out, if *b { "true" } else { "false" }, spec, false),
-            _ => bad_verb(out, v, verb),
+            _ => bad_verb(out, v, verb, spec),
         },
         Value::Int(i) | Value::Int64(i) => format_int(out, v, *i, verb, spec),
         Value::Float(f) => format_float(out, v, *f, verb, spec),
@@ -333,7 +346,7 @@ fn format_int(out: &mut String, v: &Value, i: i64, verb: char, spec: Spec) {
             return;
         }
         _ => {
-            bad_verb(out, v, verb);
+            bad_verb(out, v, verb, spec);
             return;
         }
     };
@@ -397,7 +410,7 @@ fn format_float(out: &mut String, v: &Value, f: f64, verb: char, spec: Spec) {
             }
         }
         _ => {
-            bad_verb(out, v, verb);
+            bad_verb(out, v, verb, spec);
             return;
         }
     };
@@ -502,7 +515,7 @@ fn format_str(out: &mut String, v: &Value, b: &[u8], verb: char, spec: Spec) {
             }
             pad(out, &s, spec, true);
         }
-        _ => bad_verb(out, v, verb),
+        _ => bad_verb(out, v, verb, spec),
     }
 }
 
@@ -541,6 +554,15 @@ mod tests {
         assert_eq!(sprintf("%d %s", &[s("a"), Value::Int(3)]), "%!d(string=a) %!s(int=3)");
         assert_eq!(sprintf("%d %d", &[Value::Int(1)]), "1 %!d(MISSING)");
         assert_eq!(sprintf("%d", &[Value::Int(1), Value::Int(2)]), "1%!(EXTRA int=2)");
+        // Helm v4.2.3's output for these.
+        let list = Value::list(vec![s("abcdef"), Value::Int(2), Value::Nil]);
+        assert_eq!(
+            sprintf(
+                "%.2f|%8.3f|%-6.1d|%5t|%5.1f",
+                &[list, s("xy"), s("str"), s("s"), Value::list(vec![Value::Nil])]
+            ),
+            "[%!f(string=ab) %!f(int=02) <nil>]|%!f(string=      xy)|%!d(string=s     )|%!t(string=    s)|[<nil>]"
+        );
     }
 
     #[test]

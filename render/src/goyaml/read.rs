@@ -290,6 +290,24 @@ fn libyaml_message(e: &granit_parser::ScanError, text: &str) -> String {
 
 /// Reads the first document of a YAML stream into go-yaml v2's values (`Node::Null` for an
 /// empty stream).
+/// A block scalar (`|`, `>`) whose last line ends the input without a line break has no
+/// final line break in libyaml (`"a: |\n  x"` is `x`), where the parser adds one.
+fn unbroken_last_line<'a>(
+    value: std::borrow::Cow<'a, str>,
+    style: ScalarStyle,
+    end: usize,
+    text: &str,
+) -> std::borrow::Cow<'a, str> {
+    let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+    let at_end = end >= text.len() || end >= text.chars().count();
+    if block && at_end && !text.ends_with(['\n', '\r']) && value.ends_with('\n') {
+        let mut v = value.into_owned();
+        v.pop();
+        return std::borrow::Cow::Owned(v);
+    }
+    value
+}
+
 pub(crate) fn parse_first_document(text: &str) -> Result<Node, YamlError> {
     let yaml_err = |msg: String| YamlError::Yaml(format!("yaml: {msg}"));
     let mut stack: Vec<Frame> = Vec::new();
@@ -303,6 +321,7 @@ pub(crate) fn parse_first_document(text: &str) -> Result<Node, YamlError> {
         let done: Option<(Scalar, usize)> = match event {
             Event::DocumentEnd => break,
             Event::Scalar(value, style, anchor, tag) => {
+                let value = unbroken_last_line(value, style, span.end.index(), text);
                 let s = scalar(&value, style, tag.as_deref()).map_err(yaml_err)?;
                 Some((s, anchor))
             }

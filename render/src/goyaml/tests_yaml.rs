@@ -436,3 +436,21 @@ fn hostile_input_is_refused_not_expanded() {
     let json_deep = "[".repeat(5000);
     assert!(from_json(&json_deep).is_err());
 }
+
+#[test]
+fn block_scalar_ending_the_input_has_no_final_break() {
+    // Helm v4.2.3: `fromYaml TEXT | toJson`.
+    for (text, json) in [
+        ("a: |\n  x\n  y", r#"{"a":"x\ny"}"#),
+        ("a: |+\n  x\n  y", r#"{"a":"x\ny"}"#),
+        ("a: >\n  x\n  y", r#"{"a":"x y"}"#),
+        ("a: |-\n  x", r#"{"a":"x"}"#),
+        ("a: |\n  x\n", r#"{"a":"x\n"}"#),
+        ("a: |\n  x\n\n", r#"{"a":"x\n"}"#),
+        ("a: |+\n  x\n\n", r#"{"a":"x\n\n"}"#),
+        ("a: |\n  x\nb: 1", r#"{"a":"x\n","b":1}"#),
+    ] {
+        let v = from_yaml_map(text).expect("yaml");
+        assert_eq!(to_json(&v).expect("json"), json, "{text:?}");
+    }
+}

@@ -89,3 +89,26 @@ fn tpl_of_blank_text_inside_tpl_renders_nothing() {
     assert_eq!(run(t, "", "e: \"{{/* c */}}\"\n").as_deref(), Ok("[xy]"));
     assert_eq!(run(t, "", "e: '{{define \"z\"}}{{end}}'\n").as_deref(), Ok("[xy]"));
 }
+
+#[test]
+fn a_functions_own_error_is_printed_as_go_wrote_it() {
+    // Helm v4.2.3 formats the chain only when every error in it is a template's.
+    assert_eq!(
+        run(r#"{{ semverCompare "^1" "x" }}"#, "", "").err().unwrap_or_default(),
+        r#"template: t/templates/t.yaml:1:3: executing "t/templates/t.yaml" at <semverCompare "^1" "x">: error calling semverCompare: invalid semantic version"#
+    );
+    assert_eq!(
+        run(
+            r#"{{ include "h" . }}"#,
+            r#"{{ define "h" }}{{ semverCompare "^1" "x" }}{{ end }}"#,
+            ""
+        )
+        .err()
+        .unwrap_or_default(),
+        r#"template: t/templates/t.yaml:1:3: executing "t/templates/t.yaml" at <include "h" .>: error calling include: template: t/templates/_h.tpl:1:19: executing "h" at <semverCompare "^1" "x">: error calling semverCompare: invalid semantic version"#
+    );
+    assert_eq!(
+        run("{{ .Values.a.b }}", "", "a: 1").err().unwrap_or_default(),
+        "t/templates/t.yaml:1:10\n  executing \"t/templates/t.yaml\" at <.Values.a.b>:\n    can't evaluate field b in type interface {}"
+    );
+}

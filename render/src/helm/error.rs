@@ -62,7 +62,40 @@ pub(crate) fn exec_error(name: &str, err: &TemplateError) -> HelmError {
     if let Some(msg) = warning_in(rest) {
         return HelmError::Exec(format!("execution error at ({location}): {msg}"));
     }
+    if ends_in_plain_error(&text) {
+        return HelmError::Exec(text);
+    }
     HelmError::Exec(trace(&text).unwrap_or(text))
+}
+
+/// Whether the chain of errors `text` spells ends in an error that is not a template's.
+///
+/// Helm formats the chain only when every error in it (`errors.Unwrap` after `errors.Unwrap`)
+/// reads `template: ...`; Go wraps a function's error into `error calling F: ERR` (`%w`), so
+/// a chain ending in a function's own error (`invalid semantic version`, a recovered
+/// `runtime error`, `tpl`'s `error during tpl function execution`) is printed as Go wrote it.
+/// One exception is kept on purpose: the runaway-`include` error ends in a plain error too,
+/// but raw it would repeat a thousand nested calls; its folded trace is printed instead.
+fn ends_in_plain_error(text: &str) -> bool {
+    let mut rest = text;
+    loop {
+        let Some(r) = rest.strip_prefix("template: ") else {
+            return !rest.starts_with("rendering template has a nested reference name: ");
+        };
+        if r.starts_with("no template ") {
+            return false;
+        }
+        let Some((_, msg)) = r
+            .split_once(": executing \"")
+            .and_then(|(_, after)| after.split_once(">: "))
+        else {
+            return false;
+        };
+        let Some((_, inner)) = msg.strip_prefix("error calling ").and_then(|m| m.split_once(": ")) else {
+            return false;
+        };
+        rest = inner;
+    }
 }
 
 /// Helm's rewriting of a chain of `template: NAME: executing "F" at <X>: ...` errors, one

@@ -37,12 +37,57 @@ fn display(v: &serde_json::Value) -> String {
         serde_json::Value::String(s) => quote(s),
         serde_json::Value::Array(_) | serde_json::Value::Object(_) => "value".into(),
         serde_json::Value::Null => "<nil>".into(),
+        serde_json::Value::Number(n) => num(n),
         other => other.to_string(),
     }
 }
 
+/// A number as Helm's validator prints it: Go's `%v` through an English `x/text` printer,
+/// which groups digits (`12,345.5`) and writes exponents as powers (`1×10⁰⁶`, `1×10⁻⁰⁵`).
 fn num(n: &serde_json::Number) -> String {
-    format_float_g(n.as_f64().unwrap_or_default())
+    localized(&format_float_g(n.as_f64().unwrap_or_default()))
+}
+
+/// A count (`%d` through the same printer): digits grouped.
+fn count(n: impl std::fmt::Display) -> String {
+    localized(&n.to_string())
+}
+
+fn localized(go: &str) -> String {
+    let (sign, unsigned) = match go.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", go),
+    };
+    if let Some((mantissa, exp)) = unsigned.split_once('e') {
+        let powers: String = exp
+            .chars()
+            .filter_map(|c| match c {
+                '-' => Some('⁻'),
+                '+' => None,
+                d => d.to_digit(10).and_then(|d| "⁰¹²³⁴⁵⁶⁷⁸⁹".chars().nth(d as usize)),
+            })
+            .collect();
+        return format!("{sign}{mantissa}×10{powers}");
+    }
+    let (int, frac) = match unsigned.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (unsigned, None),
+    };
+    if !int.bytes().all(|b| b.is_ascii_digit()) {
+        return go.to_string();
+    }
+    let mut out = String::from(sign);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    out
 }
 
 fn primitive(v: &serde_json::Value) -> bool {
@@ -86,8 +131,8 @@ fn message(kind: &ErrorKind<'_, '_>) -> String {
         ErrorKind::Format { got, want, err } => {
             format!("{} is not valid {want}: {err}", display(got))
         }
-        ErrorKind::MinProperties { got, want } => format!("minProperties: got {got}, want {want}"),
-        ErrorKind::MaxProperties { got, want } => format!("maxProperties: got {got}, want {want}"),
+        ErrorKind::MinProperties { got, want } => format!("minProperties: got {}, want {}", count(got), count(want)),
+        ErrorKind::MaxProperties { got, want } => format!("maxProperties: got {}, want {}", count(got), count(want)),
         ErrorKind::AdditionalProperties { got } => {
             format!("additional properties {} not allowed", join_quoted(got))
         }
@@ -102,8 +147,8 @@ fn message(kind: &ErrorKind<'_, '_>) -> String {
                 quote(prop)
             )
         }
-        ErrorKind::MinItems { got, want } => format!("minItems: got {got}, want {want}"),
-        ErrorKind::MaxItems { got, want } => format!("maxItems: got {got}, want {want}"),
+        ErrorKind::MinItems { got, want } => format!("minItems: got {}, want {}", count(got), count(want)),
+        ErrorKind::MaxItems { got, want } => format!("maxItems: got {}, want {}", count(got), count(want)),
         ErrorKind::Contains => "no items match contains schema".into(),
         ErrorKind::MinContains { got, want } => {
             if got.is_empty() {
@@ -123,8 +168,8 @@ fn message(kind: &ErrorKind<'_, '_>) -> String {
         ),
         ErrorKind::UniqueItems { got } => format!("items at {} and {} are equal", got[0], got[1]),
         ErrorKind::AdditionalItems { got } => format!("last {got} additionalItem(s) not allowed"),
-        ErrorKind::MinLength { got, want } => format!("minLength: got {got}, want {want}"),
-        ErrorKind::MaxLength { got, want } => format!("maxLength: got {got}, want {want}"),
+        ErrorKind::MinLength { got, want } => format!("minLength: got {}, want {}", count(got), count(want)),
+        ErrorKind::MaxLength { got, want } => format!("maxLength: got {}, want {}", count(got), count(want)),
         ErrorKind::Pattern { got, want } => {
             format!("{} does not match pattern {}", quote(got), quote(want))
         }
@@ -185,5 +230,31 @@ fn write_tree(e: &ValidationError<'_, '_>, depth: usize, out: &mut String) {
     );
     for c in &e.causes {
         write_tree(c, depth + 1, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::localized;
+
+    // Helm v4.2.3's texts for these numbers (`maximum: got ..., want ...`).
+    #[test]
+    fn numbers_print_as_helms_validator_prints_them() {
+        for (go, helm) in [
+            ("11", "11"),
+            ("99999", "99,999"),
+            ("-12345", "-12,345"),
+            ("1234.5", "1,234.5"),
+            ("123456.25", "123,456.25"),
+            ("-0.5", "-0.5"),
+            ("12.345678901", "12.345678901"),
+            ("1e+06", "1×10⁰⁶"),
+            ("-1.0000005e+06", "-1.0000005×10⁰⁶"),
+            ("1e-05", "1×10⁻⁰⁵"),
+            ("1e+300", "1×10³⁰⁰"),
+            ("1.23456789012e+11", "1.23456789012×10¹¹"),
+        ] {
+            assert_eq!(localized(go), helm);
+        }
     }
 }

@@ -1,0 +1,725 @@
+//! Live Helm parity: charts rendered by sigil-render and by the real Helm v4 library (the
+//! peers' Python, module `helm_python`) with values this test generates, compared byte for
+//! byte.
+//!
+//! * every hand-written feature chart of ../shared/helm-corpus (`cases/feat-*`), and each
+//!   chart under `examples/app/charts/` when present, with its defaults and with random values
+//!   documents over the keys its `values.yaml` has (YAML scalars of every type, strings that
+//!   need quoting, `null` deleting defaults, nested maps and lists);
+//! * `--set` arguments (hand-written tricky ones and random ones) parsed by [`apply_set`] and
+//!   by Helm's `strvals.Parse`, compared as JSON.
+//!
+//! All the Helm work runs in one Python process. The random seed is printed;
+//! `SIGIL_LIVE_SEED=<n>` replays a run, `SIGIL_LIVE_N=<n>` sets the documents per chart.
+//! Outcomes agree when both render the same text for every template, or both fail with
+//! Helm's key phrase in our error. The pass rate and the first differences are printed; the
+//! test asserts 100 %.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{Value as Json, json};
+use sigil_render::gotemplate::value::{Map, Value};
+use sigil_render::helm::{Release, RenderOptions, apply_set, parse_values, render};
+
+/// Random values documents per chart (besides the chart's defaults).
+const DEFAULT_DOCS: usize = 20;
+/// Random `--set` arguments (besides the hand-written ones).
+const RANDOM_SETS: usize = 200;
+
+fn workspace_root() -> PathBuf {
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// As `sigil_tests::skip` (not a dependency here: it brings the cloud key clients along):
+/// a failure under CI; otherwise a message, and a line in `SIGIL_SKIP_LOG` when set.
+fn skip(reason: &str) {
+    if in_ci() {
+        panic!("under CI nothing is skipped, and this test would have been: {reason}");
+    }
+    eprintln!("SKIPPED: {reason}");
+    if let Some(log) = std::env::var_os("SIGIL_SKIP_LOG") {
+        let line = format!("helm_live helm_live_parity\t{}\n", reason.replace(['\n', '\t'], " "));
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(log) {
+            let _ = f.write_all(line.as_bytes());
+        }
+    }
+}
+
+/// SplitMix64: small, deterministic, good enough to pick test inputs.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items.get(self.below(items.len())).copied().unwrap_or_default()
+    }
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+}
+
+/// YAML scalars as they appear in a values file: every type Helm's YAML reader resolves.
+const SCALARS: &[&str] = &[
+    "0",
+    "42",
+    "-7",
+    "007",
+    "0x1F",
+    "0o17",
+    "+12",
+    "1_000",
+    "9007199254740993",
+    "12345678901234567890",
+    "1e6",
+    "1E6",
+    "1.5",
+    "-0.5",
+    "3.0",
+    "1e+21",
+    "2.5e-7",
+    "6.02e23",
+    "0.1",
+    "100000000000000000000.0",
+    "true",
+    "false",
+    "True",
+    "FALSE",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "y",
+    "null",
+    "~",
+    "Null",
+    "hello",
+    "with space",
+    "2024-01-02",
+    "2024-01-02T03:04:05Z",
+    "12:30",
+    "1.2.3",
+    "v1",
+    "\"yes\"",
+    "\"on\"",
+    "\"1.0\"",
+    "\"0\"",
+    "\"null\"",
+    "\"\"",
+    "''",
+    "\"a: b\"",
+    "\"#not a comment\"",
+    "'single ''quoted'''",
+    "\"with \\\"escapes\\\"\"",
+    "\"tab\\there\"",
+    "\"multi\\nline\\n\"",
+    "\"  padded \"",
+    "\"- dash\"",
+    "\"*star\"",
+    "\"{curly}\"",
+    "\"[square]\"",
+    "\"ünïcödé ✓\"",
+    "\"<html> & 'amp'\"",
+    "\"%s %d\"",
+    "\"{{ .Values }}\"",
+    "\"1e6\"",
+    "\"0x10\"",
+];
+
+/// Keys a random document adds next to the chart's own.
+const EXTRA_KEYS: &[&str] = &[
+    "extra",
+    "10",
+    "with-dash",
+    "a.b",
+    "Upper",
+    "_under",
+    "ünï",
+    "\"quoted key\"",
+];
+
+/// A values node to emit.
+enum Node {
+    Scalar(String),
+    Map(Vec<(String, Node)>),
+    List(Vec<Node>),
+}
+
+fn random_leaf(rng: &mut Rng, depth: usize) -> Node {
+    let roll = rng.below(100);
+    if depth < 3 && roll < 10 {
+        let n = rng.below(4);
+        let items = (0..n).map(|_| random_leaf(rng, depth + 1)).collect();
+        Node::List(items)
+    } else if depth < 3 && roll < 20 {
+        let n = rng.below(4);
+        let items = (0..n)
+            .map(|_| (rng.pick(EXTRA_KEYS).to_string(), random_leaf(rng, depth + 1)))
+            .collect();
+        Node::Map(items)
+    } else {
+        Node::Scalar(rng.pick(SCALARS).to_string())
+    }
+}
+
+/// A random document over `template`'s keys: each key left out (the default stays), set to
+/// `null` (deleting it), replaced by a random value, or — for maps — varied recursively.
+fn random_doc(rng: &mut Rng, template: &Map, depth: usize, intensity: usize) -> Vec<(String, Node)> {
+    let mut out = Vec::new();
+    for (k, v) in template.iter() {
+        let key = if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') && !k.is_empty() {
+            k.to_string()
+        } else {
+            serde_json::to_string(k).unwrap_or_default()
+        };
+        // `intensity` % of the keys change: 1 in 7 of those to null.
+        if !rng.chance(intensity) {
+            continue;
+        }
+        let roll = 30 + rng.below(70);
+        if roll < 40 {
+            out.push((key, Node::Scalar(rng.pick(&["null", "~"]).to_string())));
+            continue;
+        }
+        match v {
+            Value::Map(m) if roll < 75 && depth < 4 => {
+                let inner = random_doc(rng, &m.borrow(), depth + 1, intensity);
+                out.push((key, Node::Map(inner)));
+            }
+            Value::List(items) if roll < 60 => {
+                let n = rng.below(items.len() + 3);
+                out.push((key, Node::List((0..n).map(|_| random_leaf(rng, depth + 1)).collect())));
+            }
+            _ => out.push((key, random_leaf(rng, depth))),
+        }
+    }
+    if rng.chance(25) {
+        out.push((rng.pick(EXTRA_KEYS).to_string(), random_leaf(rng, depth)));
+    }
+    out
+}
+
+fn emit_map(out: &mut String, entries: &[(String, Node)], indent: usize) {
+    for (k, v) in entries {
+        let _ = write!(out, "{:indent$}{k}:", "");
+        emit_value(out, v, indent);
+    }
+}
+
+/// Emits `v` after a `key:` or `-` already written on the current line.
+fn emit_value(out: &mut String, v: &Node, indent: usize) {
+    match v {
+        Node::Scalar(s) => {
+            let _ = writeln!(out, " {s}");
+        }
+        Node::Map(m) if m.is_empty() => out.push_str(" {}\n"),
+        Node::List(l) if l.is_empty() => out.push_str(" []\n"),
+        Node::Map(m) => {
+            out.push('\n');
+            emit_map(out, m, indent + 2);
+        }
+        Node::List(l) => {
+            out.push('\n');
+            for item in l {
+                let _ = write!(out, "{:w$}-", "", w = indent + 2);
+                emit_value(out, item, indent + 4);
+            }
+        }
+    }
+}
+
+fn read_dir_files(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let (Ok(rel), Ok(data)) = (p.strip_prefix(root), std::fs::read(&p)) {
+                out.insert(rel.to_string_lossy().replace('\\', "/"), data);
+            }
+        }
+    }
+    out
+}
+
+fn text(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+fn release(case: &Path) -> Release {
+    let m = parse_values(&text(&case.join("release.yaml"))).unwrap_or_default();
+    let s = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let b = |k: &str| matches!(m.get(k), Some(Value::Bool(true)));
+    let revision = match m.get("revision") {
+        Some(Value::Float(f)) => *f as i64,
+        Some(Value::Int(i)) => *i,
+        _ => 1,
+    };
+    Release {
+        name: s("name"),
+        namespace: s("namespace"),
+        revision,
+        is_install: b("isInstall"),
+        is_upgrade: b("isUpgrade"),
+    }
+}
+
+/// A chart to render, with the release it is rendered for.
+struct Subject {
+    label: String,
+    dir: PathBuf,
+    release: Release,
+}
+
+fn subjects(corpus: &Path, root: &Path) -> Vec<Subject> {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(corpus.join("cases"))
+        .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect())
+        .unwrap_or_default();
+    cases.sort();
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for case in cases {
+        let name = case.file_name().unwrap_or_default().to_string_lossy().to_string();
+        if !name.starts_with("feat-") {
+            continue;
+        }
+        let dir = if case.join("chart").is_dir() {
+            case.join("chart")
+        } else {
+            case.join(text(&case.join("chart.txt")).trim())
+        };
+        let Ok(dir) = dir.canonicalize() else { continue };
+        if seen.contains(&dir) {
+            continue;
+        }
+        seen.push(dir.clone());
+        out.push(Subject {
+            label: name,
+            release: release(&case),
+            dir,
+        });
+    }
+    let examples = root.join("examples/app/charts");
+    if let Ok(rd) = std::fs::read_dir(&examples) {
+        let mut dirs: Vec<PathBuf> = rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.join("Chart.yaml").is_file())
+            .collect();
+        dirs.sort();
+        for dir in dirs {
+            let label = format!("examples/{}", dir.file_name().unwrap_or_default().to_string_lossy());
+            out.push(Subject {
+                label,
+                dir,
+                release: Release::install("app", "default"),
+            });
+        }
+    }
+    out
+}
+
+/// Hand-written `--set` arguments where Helm's parser has corners.
+const SETS: &[&str] = &[
+    "a=1",
+    "a=01",
+    "a=-1",
+    "a=+1",
+    "a=1.5",
+    "a=1e6",
+    "a=0x10",
+    "a=9223372036854775807",
+    "a=9223372036854775808",
+    "a=-9223372036854775808",
+    "a=true,b=false,c=TRUE,d=yes",
+    "a=null",
+    "a=",
+    "a",
+    "=a",
+    "a.b.c=d",
+    "a.b=1,a.c=2,a.b=3",
+    "a=1,a.b=2",
+    "a.b=2,a=1",
+    "a\\.b=c",
+    "a=b\\,c",
+    "a=b,c",
+    "a={x,y,z}",
+    "a={}",
+    "a={1,true,null}",
+    "a={x\\,y}",
+    "a[0]=x",
+    "a[2]=x",
+    "a[0].b=1,a[1].c=2",
+    "a[0][1]=x",
+    "a[-1]=x",
+    "a[x]=1",
+    "a[65537]=1",
+    "a[0]=1,a[0]=2",
+    "a.b[1]=x,a.b[0]=y",
+    "name=value with spaces",
+    "a=b=c",
+    "a==",
+    ",,a=1,,",
+    "a.=1",
+    ".a=1",
+    "a..b=1",
+    "a[0=1",
+    "a]=1",
+    "a=\\{x}",
+    "a={x",
+    "a=x}",
+    "a=ünïcödé",
+    "a=1,b",
+    "a.b=1,a=null",
+    "a=null,a.b=1",
+    "a[0]=null",
+    "global.image.tag=v1.2.3",
+    "tags.frontend=false",
+    "a\\\\=1",
+    "l[0]=0x1,l[0].k=",
+    "l[1][0]=a,l[1][0].k=",
+    "l[0]=1,l[2][0].k=",
+    "a=TRUE,b=False,c=NULL,d=-0,e=+7",
+];
+
+fn random_set(rng: &mut Rng) -> String {
+    const KEYS: &[&str] = &[
+        "a", "b", "a.b", "a.c", "x.y.z", "l[0]", "l[1]", "l[0].k", "m.l[2]", "a\\.b", "k-1", "10", "a[0][0]",
+    ];
+    const VALUES: &[&str] = &[
+        "1",
+        "0",
+        "01",
+        "-3",
+        "1.5",
+        "1e3",
+        "true",
+        "false",
+        "null",
+        "",
+        "x",
+        "x y",
+        "{a,b}",
+        "{}",
+        "{1,2}",
+        "a\\,b",
+        "a=b",
+        "ünï",
+        "9223372036854775808",
+        "0x1",
+    ];
+    let n = 1 + rng.below(4);
+    let parts: Vec<String> = (0..n)
+        .map(|_| format!("{}={}", rng.pick(KEYS), rng.pick(VALUES)))
+        .collect();
+    parts.join(",")
+}
+
+const SCRIPT: &str = r#"
+import json, sys
+from helm_python import Chart, values_from_yaml, parse_set_string
+jobs = json.load(open(sys.argv[1]))
+out = {"renders": [], "sets": []}
+charts = {}
+for j in jobs["renders"]:
+    try:
+        c = charts.get(j["chart"])
+        if c is None:
+            c = Chart.load(j["chart"])
+            charts[j["chart"]] = c
+        r = c.render(values_from_yaml(j["values"]), name=j["name"], namespace=j["namespace"],
+                     revision=j["revision"], is_install=j["is_install"], is_upgrade=j["is_upgrade"])
+        out["renders"].append({"ok": r})
+    except Exception as e:
+        out["renders"].append({"error": str(e)})
+for s in jobs["sets"]:
+    try:
+        out["sets"].append({"ok": parse_set_string(s)})
+    except Exception as e:
+        out["sets"].append({"error": str(e)})
+with open(sys.argv[2], "w") as f:
+    json.dump(out, f)
+"#;
+
+/// Key phrases of Helm's error text: the message after the location, or each violation line.
+fn key_phrases(expected: &str) -> Vec<String> {
+    let expected = expected.trim();
+    if let Some(rest) = expected.strip_prefix("execution error at (")
+        && let Some((_, msg)) = rest.split_once("): ")
+    {
+        return vec![msg.trim().to_string()];
+    }
+    let lines: Vec<String> = expected
+        .lines()
+        .filter(|l| l.trim_start().starts_with("- "))
+        .map(|l| l.trim().to_string())
+        .collect();
+    if lines.is_empty() {
+        vec![expected.lines().next().unwrap_or_default().to_string()]
+    } else {
+        lines
+    }
+}
+
+/// Whether our error, where it hides a value as `%!t(TYPE=…)` (Helm prints the value in
+/// `type mismatch on NAME: VALUE`; we never print values), reads as Helm's text around it.
+fn fits_redacted(ours: &str, helm: &str) -> bool {
+    let (Some(start), Some(end)) = (ours.find("%!"), ours.rfind("…)")) else {
+        return false;
+    };
+    let (head, tail) = (&ours[..start], &ours[end + "…)".len()..]);
+    helm.len() >= head.len() + tail.len() && helm.starts_with(head) && helm.ends_with(tail)
+}
+
+/// The one known difference: Go strings are bytes, so a function that cuts a string inside
+/// a UTF-8 sequence (`wrapWith`, `trunc`, `substr` on non-ASCII text) leaves invalid bytes
+/// that `quote` prints as `\xc3`; our strings are UTF-8 and hold U+FFFD there instead.
+fn invalid_utf8_only(helm: &str, ours: &str) -> bool {
+    let Ok(escape) = regex::Regex::new(r"\\x[89a-fA-F][0-9a-fA-F]") else {
+        return false;
+    };
+    escape.is_match(helm) && escape.replace_all(helm, "\u{FFFD}") == ours
+}
+
+fn first_diff(want: &str, got: &str) -> String {
+    for (n, (w, g)) in want.lines().zip(got.lines()).enumerate() {
+        if w != g {
+            return format!("line {}: want {w:?}, got {g:?}", n + 1);
+        }
+    }
+    let (wl, gl) = (want.lines().count(), got.lines().count());
+    if wl != gl {
+        return format!("want {wl} lines, got {gl}");
+    }
+    "differs in trailing whitespace".into()
+}
+
+/// Compares one render; `None` when both agree.
+fn compare_render(subject: &Subject, values: &str, helm: &Json, known: &mut usize) -> Option<String> {
+    let files = read_dir_files(&subject.dir);
+    let opts = RenderOptions {
+        release: subject.release.clone(),
+        capabilities: Default::default(),
+    };
+    let ours = render(&files, values, &opts);
+    match (ours, helm.get("ok"), helm.get("error").and_then(Json::as_str)) {
+        (Ok(_), _, Some(e)) => Some(format!("rendered, but Helm fails with: {e}")),
+        (Err(e), Some(_), _) => Some(format!("Helm renders, but we fail with: {e}")),
+        (Err(e), None, Some(want)) => {
+            let got = e.to_string();
+            let missing: Vec<String> = key_phrases(want)
+                .into_iter()
+                .filter(|p| !got.contains(p.as_str()) && !fits_redacted(&got, want))
+                .collect();
+            (!missing.is_empty()).then(|| format!("both fail; ours lacks {missing:?}: ours {got:?}, Helm {want:?}"))
+        }
+        (Ok(r), Some(want), _) => {
+            let want: BTreeMap<String, String> = serde_json::from_value(want.clone()).unwrap_or_default();
+            let mut problems = Vec::new();
+            for k in want.keys().filter(|k| !r.manifests.contains_key(*k)) {
+                problems.push(format!("{k}: missing"));
+            }
+            for k in r.manifests.keys().filter(|k| !want.contains_key(*k)) {
+                problems.push(format!("{k}: not rendered by Helm"));
+            }
+            for (k, w) in &want {
+                if let Some(g) = r.manifests.get(k)
+                    && w != g.as_str()
+                {
+                    if invalid_utf8_only(w, g) {
+                        *known += 1;
+                    } else {
+                        problems.push(format!("{k}: {}", first_diff(w, g)));
+                    }
+                }
+            }
+            (!problems.is_empty()).then(|| problems.join("; "))
+        }
+        (_, None, None) => Some("no answer from Helm".into()),
+    }
+}
+
+fn compare_set(arg: &str, helm: &Json) -> Option<String> {
+    let mut m = Map::new();
+    let ours = apply_set(&mut m, arg).and_then(|()| sigil_render::goyaml::to_json(&Value::map(m)));
+    match (ours, helm.get("ok")) {
+        (Ok(got), Some(want)) => {
+            let got: Json = serde_json::from_str(&got).unwrap_or(Json::Null);
+            (got != *want).then(|| format!("--set {arg:?}: Helm {want}, ours {got}"))
+        }
+        (Err(_), None) => None,
+        (Ok(got), None) => Some(format!(
+            "--set {arg:?}: ours {got}, Helm fails: {}",
+            helm.get("error").and_then(Json::as_str).unwrap_or_default()
+        )),
+        (Err(e), Some(want)) => Some(format!("--set {arg:?}: Helm {want}, ours fails: {e}")),
+    }
+}
+
+#[test]
+fn helm_live_parity() {
+    let root = workspace_root();
+    let python = root.join(".peers/venv/bin/python");
+    if !python.is_file() {
+        skip(&format!(
+            "{} is absent (tools/peers/setup.sh installs the Helm library)",
+            python.display()
+        ));
+        return;
+    }
+    let corpus = root.join("../shared/helm-corpus");
+    if !corpus.join("cases").is_dir() {
+        skip("../shared/helm-corpus is absent");
+        return;
+    }
+    let seed = std::env::var("SIGIL_LIVE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+        });
+    let docs: usize = std::env::var("SIGIL_LIVE_N")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(DEFAULT_DOCS);
+    eprintln!("helm live parity: seed {seed} (SIGIL_LIVE_SEED={seed} replays it), {docs} documents per chart");
+    let mut rng = Rng(seed);
+
+    let subjects = subjects(&corpus, &root);
+    assert!(!subjects.is_empty(), "no feature charts in {}", corpus.display());
+    let mut renders: Vec<(usize, String)> = Vec::new();
+    for (i, s) in subjects.iter().enumerate() {
+        renders.push((i, "{}\n".to_string()));
+        let defaults = parse_values(&text(&s.dir.join("values.yaml"))).unwrap_or_default();
+        for n in 0..docs {
+            // Half the documents change a few keys (most of them render), half change most.
+            let intensity = if n % 2 == 0 { 15 } else { 70 };
+            let mut doc = String::new();
+            emit_map(&mut doc, &random_doc(&mut rng, &defaults, 0, intensity), 0);
+            if doc.is_empty() {
+                doc.push_str("{}\n");
+            }
+            renders.push((i, doc));
+        }
+    }
+    let mut sets: Vec<String> = SETS.iter().map(|s| s.to_string()).collect();
+    sets.extend((0..RANDOM_SETS).map(|_| random_set(&mut rng)));
+
+    let jobs = json!({
+        "renders": renders.iter().map(|(i, values)| {
+            let s = &subjects[*i];
+            json!({
+                "chart": s.dir.to_string_lossy(),
+                "values": values,
+                "name": s.release.name,
+                "namespace": s.release.namespace,
+                "revision": s.release.revision,
+                "is_install": s.release.is_install,
+                "is_upgrade": s.release.is_upgrade,
+            })
+        }).collect::<Vec<_>>(),
+        "sets": sets,
+    });
+    let tmp = std::env::temp_dir().join(format!("sigil-helm-live-{}-{seed}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("temp dir");
+    let (jobs_file, out_file, script) = (tmp.join("jobs.json"), tmp.join("out.json"), tmp.join("live.py"));
+    std::fs::write(&jobs_file, jobs.to_string()).expect("write jobs");
+    std::fs::write(&script, SCRIPT).expect("write script");
+    // Helm logs its coalescing warnings on stderr: kept out of the test's output.
+    let run = Command::new(&python)
+        .arg(&script)
+        .arg(&jobs_file)
+        .arg(&out_file)
+        .output()
+        .expect("run the peers' Python");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    let tail: Vec<&str> = stderr.lines().rev().take(20).collect();
+    assert!(
+        run.status.success(),
+        "the Helm script failed: {}\n{}",
+        run.status,
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+    );
+    let answers: Json = serde_json::from_str(&text(&out_file)).expect("Helm's answers are JSON");
+    let _ = std::fs::remove_dir_all(&tmp);
+
+    let helm_renders = answers["renders"].as_array().cloned().unwrap_or_default();
+    let helm_sets = answers["sets"].as_array().cloned().unwrap_or_default();
+    assert_eq!(helm_renders.len(), renders.len(), "one Helm answer per render");
+    assert_eq!(helm_sets.len(), sets.len(), "one Helm answer per --set");
+
+    let mut failures = Vec::new();
+    let mut per_chart: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    let mut helm_errors = 0usize;
+    let mut known = 0usize;
+    for ((i, values), helm) in renders.iter().zip(helm_renders.iter()) {
+        let s = &subjects[*i];
+        if helm.get("error").is_some() {
+            helm_errors += 1;
+        }
+        let entry = per_chart.entry(s.label.as_str()).or_default();
+        entry.1 += 1;
+        match compare_render(s, values, helm, &mut known) {
+            None => entry.0 += 1,
+            Some(why) => failures.push(format!("{}: {why}\n--- values:\n{values}", s.label)),
+        }
+    }
+    let mut set_pass = 0usize;
+    for (arg, helm) in sets.iter().zip(helm_sets.iter()) {
+        match compare_set(arg, helm) {
+            None => set_pass += 1,
+            Some(why) => failures.push(why),
+        }
+    }
+    for f in failures.iter().take(15) {
+        eprintln!("DIFF {f}");
+    }
+    if failures.len() > 15 {
+        eprintln!("... and {} more differences", failures.len() - 15);
+    }
+    for (label, (pass, total)) in &per_chart {
+        eprintln!("  {label}: {pass}/{total}");
+    }
+    let render_pass: usize = per_chart.values().map(|p| p.0).sum();
+    eprintln!(
+        "helm live parity (seed {seed}): renders {render_pass}/{} ({helm_errors} Helm errors among them), --set {set_pass}/{}",
+        renders.len(),
+        sets.len()
+    );
+    if known > 0 {
+        eprintln!(
+            "  of which {known} template(s) differ only where Go keeps invalid UTF-8 bytes (a known limitation: our strings are UTF-8)"
+        );
+    }
+    assert!(
+        failures.is_empty(),
+        "{} differences from Helm (seed {seed}); the first: {}",
+        failures.len(),
+        failures.first().map(String::as_str).unwrap_or_default()
+    );
+}
