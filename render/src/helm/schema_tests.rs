@@ -71,3 +71,22 @@ fn valid_values_pass() {
     let chart = chart();
     assert_eq!(super::schema::validate(&chart, &chart.values), Ok(()));
 }
+
+#[test]
+fn numbers_in_violations_print_as_helms() {
+    let opts = RenderOptions {
+        release: Release::install("sch", "default"),
+        capabilities: Default::default(),
+    };
+    for (replicas, shown) in [("12345", "12,345"), ("1e6", "1×10⁰⁶")] {
+        let user = super::yaml::load_values(&format!("replicas: {replicas}\n")).unwrap_or_default();
+        let err = render_chart(&chart(), &user, &opts, Default::default())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains(&format!("- at '/replicas': maximum: got {shown}, want 10\n")),
+            "{err}"
+        );
+    }
+}

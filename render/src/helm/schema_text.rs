@@ -37,7 +37,7 @@ fn display(v: &serde_json::Value) -> String {
         serde_json::Value::String(s) => quote(s),
         serde_json::Value::Array(_) | serde_json::Value::Object(_) => "value".into(),
         serde_json::Value::Null => "<nil>".into(),
-        serde_json::Value::Number(n) => num(n),
+        // Printed with `%v` outside the localizing printer: `12345`, not `12,345`.
         other => other.to_string(),
     }
 }
