@@ -301,9 +301,9 @@ fn collect_strings(v: &Value, out: &mut Vec<Zeroizing<String>>, depth: usize) {
         return;
     }
     match v {
+        // Strings only: a number or boolean from the file would mask every string that
+        // happens to contain its digits.
         Value::Str(s) if !s.is_empty() => out.push(Zeroizing::new(s.to_string())),
-        Value::Int(i) | Value::Int64(i) => out.push(Zeroizing::new(i.to_string())),
-        Value::Float(_) => out.push(Zeroizing::new(v.format_v())),
         Value::List(l) => l.iter().for_each(|x| collect_strings(x, out, depth + 1)),
         Value::Map(m) => m.borrow().values().for_each(|x| collect_strings(x, out, depth + 1)),
         _ => {}

@@ -425,7 +425,7 @@ fn raw_merge_reencrypt_and_templates() {
     let bad = write(
         dir.path(),
         "bad.yaml",
-        &templated.replace("{{ .password }}", "{{ if .password }}x{{ end }}"),
+        &templated.replace("{{ .password }}", "{{ nosuchfunc .password }}"),
     );
     let err = stderr(
         &sealer(dir.path())
@@ -436,9 +436,10 @@ fn raw_merge_reencrypt_and_templates() {
             .unwrap(),
     );
     assert!(
-        err.contains("template.data.url") && err.contains("unsupported template construct `{{if .password}}`"),
+        err.contains("template.data.url") && err.contains("function \"nosuchfunc\" not defined"),
         "{err}"
     );
+    assert!(!err.contains("new-pass"), "{err}");
 
     // re-encrypt to a new certificate: the new key opens it, the old one no longer does.
     let new = keygen(dir.path(), "new");
