@@ -205,27 +205,52 @@ pub fn format_float_shortest(f: f64, eprec: i32) -> String {
     if f.is_infinite() {
         return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
     }
-    if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
-    }
     // Rust's `{:e}` gives the shortest round-trip digits: "-1.2345e6".
-    let e = format!("{f:e}");
-    let (mantissa, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    format_shortest_e(&format!("{f:e}"), eprec)
+}
+
+/// Splits Rust's shortest `{:e}` text ("-1.25e-7") into sign, digits and decimal exponent.
+fn split_e(e: &str) -> (bool, String, i32) {
+    let (mantissa, exp) = e.split_once('e').unwrap_or((e, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let negative = mantissa.starts_with('-');
-    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    (negative, digits, exp)
+}
+
+/// Go's `%e` form of shortest digits given as Rust's `{:e}` text: `1.25e-07`, `1e+21`.
+pub(crate) fn format_e_digits(e: &str) -> String {
+    let (negative, digits, exp) = split_e(e);
     let mut out = String::new();
     if negative {
         out.push('-');
     }
-    if exp < -4 || exp >= eprec {
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
-    } else if exp < 0 {
+    let (first, rest) = digits.split_at(digits.len().min(1));
+    out.push_str(first);
+    if !rest.is_empty() {
+        out.push('.');
+        out.push_str(rest);
+    }
+    let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
+    out
+}
+
+/// Go's `'g'` formatting of shortest digits (given as Rust's `{:e}` text, of an `f64` or an
+/// `f32`): exponent form when the exponent is below -4 or at least `eprec`, plain digits
+/// otherwise. With `eprec` at `i32::MAX` this is Go's `'f'` with shortest digits.
+pub(crate) fn format_shortest_e(e: &str, eprec: i32) -> String {
+    let (negative, digits, exp) = split_e(e);
+    if digits.chars().all(|c| c == '0') {
+        return if negative { "-0".into() } else { "0".into() };
+    }
+    if eprec != i32::MAX && (exp < -4 || exp >= eprec) {
+        return format_e_digits(e);
+    }
+    let mut out = String::new();
+    if negative {
+        out.push('-');
+    }
+    if exp < 0 {
         out.push_str("0.");
         for _ in 0..(-exp - 1) {
             out.push('0');
@@ -239,9 +264,10 @@ pub fn format_float_shortest(f: f64, eprec: i32) -> String {
                 out.push('0');
             }
         } else {
-            out.push_str(&digits[..point]);
+            let (int, frac) = digits.split_at(point);
+            out.push_str(int);
             out.push('.');
-            out.push_str(&digits[point..]);
+            out.push_str(frac);
         }
     }
     out

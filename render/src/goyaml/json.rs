@@ -9,7 +9,7 @@ use base64::Engine as _;
 use zeroize::Zeroizing;
 
 use super::read::MAX_DEPTH;
-use crate::gotemplate::value::Value;
+use crate::gotemplate::value::{Value, format_e_digits, format_shortest_e};
 
 /// Options of the encoder.
 #[derive(Clone, Copy)]
@@ -149,7 +149,7 @@ pub(crate) fn format_json_float(f: f64) -> Result<String, String> {
     }
     let abs = f.abs();
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        let mut s = format_e(&format!("{f:e}"));
+        let mut s = format_e_digits(&format!("{f:e}"));
         // Go shortens a two-digit negative exponent: e-07 becomes e-7.
         if let Some(at) = s.find("e-0")
             && s.len() == at + 4
@@ -161,71 +161,7 @@ pub(crate) fn format_json_float(f: f64) -> Result<String, String> {
     if f == 0.0 {
         return Ok(if f.is_sign_negative() { "-0".into() } else { "0".into() });
     }
-    Ok(format_shortest(&format!("{f:e}"), i32::MAX))
-}
-
-/// Splits Rust's shortest `{:e}` text ("-1.25e-7") into sign, digits and decimal exponent.
-fn split_e(e: &str) -> (bool, String, i32) {
-    let (mantissa, exp) = e.split_once('e').unwrap_or((e, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let negative = mantissa.starts_with('-');
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    (negative, digits, exp)
-}
-
-/// Go's `%e` form with shortest digits: `1.25e-07`, `1e+21`.
-fn format_e(e: &str) -> String {
-    let (negative, digits, exp) = split_e(e);
-    let mut out = String::new();
-    if negative {
-        out.push('-');
-    }
-    let (first, rest) = digits.split_at(digits.len().min(1));
-    out.push_str(first);
-    if !rest.is_empty() {
-        out.push('.');
-        out.push_str(rest);
-    }
-    let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
-    out
-}
-
-/// Go's `'g'` formatting of shortest digits (given as Rust's `{:e}` text): exponent form when
-/// the exponent is below -4 or at least `eprec`, plain digits otherwise. With `eprec` at
-/// `i32::MAX` this is Go's `'f'` with shortest digits.
-pub(crate) fn format_shortest(e: &str, eprec: i32) -> String {
-    let (negative, digits, exp) = split_e(e);
-    if digits.chars().all(|c| c == '0') {
-        return if negative { "-0".into() } else { "0".into() };
-    }
-    if eprec != i32::MAX && (exp < -4 || exp >= eprec) {
-        return format_e(e);
-    }
-    let mut out = String::new();
-    if negative {
-        out.push('-');
-    }
-    if exp < 0 {
-        out.push_str("0.");
-        for _ in 0..(-exp - 1) {
-            out.push('0');
-        }
-        out.push_str(&digits);
-    } else {
-        let point = exp as usize + 1;
-        if digits.len() <= point {
-            out.push_str(&digits);
-            for _ in digits.len()..point {
-                out.push('0');
-            }
-        } else {
-            let (int, frac) = digits.split_at(point);
-            out.push_str(int);
-            out.push('.');
-            out.push_str(frac);
-        }
-    }
-    out
+    Ok(format_shortest_e(&format!("{f:e}"), i32::MAX))
 }
 
 #[cfg(test)]

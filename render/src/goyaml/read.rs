@@ -406,7 +406,7 @@ fn float32_key(f: f64) -> String {
     if f32v.is_infinite() {
         return if f32v > 0.0 { ".inf".into() } else { "-.inf".into() };
     }
-    super::json::format_shortest(&format!("{f32v:e}"), 6)
+    crate::gotemplate::value::format_shortest_e(&format!("{f32v:e}"), 6)
 }
 
 /// sigs.k8s.io/yaml's conversion to a JSON-able value and encoding/json's round trip: keys
