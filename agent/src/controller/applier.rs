@@ -51,6 +51,8 @@ pub struct Tracked {
     pub rv: u64,
     /// A keyed digest of what we applied.
     pub digest: u64,
+    /// Its [`live::shape`] after our apply (0: the kind keeps no generation).
+    pub shape: u64,
 }
 
 /// The result of applying a render.
@@ -271,7 +273,7 @@ impl Applier<'_> {
             if let Some(prev) = previous.get(&key)
                 && prev.digest == digest
                 && let Known::Present(l) = self.live.lookup(&kind.resource, key)
-                && l.rv == prev.rv
+                && (l.rv == prev.rv || (prev.shape != 0 && l.shape == prev.shape))
             {
                 report.untouched += 1;
                 report.objects.push((
@@ -342,7 +344,15 @@ impl Applier<'_> {
                 Known::Present(l) => l.rv,
                 _ => 0,
             };
-            return Ok(Checked::Skipped(id, Tracked { key, rv, digest }));
+            return Ok(Checked::Skipped(
+                id,
+                Tracked {
+                    key,
+                    rv,
+                    digest,
+                    shape: 0,
+                },
+            ));
         }
         let is_secret = o.kind() == "Secret" && o.api_version() == "v1";
         let before = if is_secret {
@@ -379,6 +389,7 @@ impl Applier<'_> {
                 key,
                 rv: live::version(&rv_before),
                 digest,
+                shape: 0,
             };
             return Ok(Checked::Skipped(id, tracked));
         }
@@ -413,8 +424,9 @@ impl Applier<'_> {
             outcome = Outcome::Unchanged;
         }
         let policy = Policy::of(&applied.0);
+        let shape = live::shape_of(&applied.0);
         self.live
-            .record(&p.kind.resource, p.key, &rv_after, self.owner(), policy);
+            .record(&p.kind.resource, p.key, &rv_after, shape, self.owner(), policy);
         let secret_changes =
             if outcome != Outcome::Unchanged && p.object.kind() == "Secret" && p.object.api_version() == "v1" {
                 Some(secret_changes::secret_changes(
@@ -434,6 +446,7 @@ impl Applier<'_> {
                 key: p.key,
                 rv: live::version(&rv_after),
                 digest: p.digest,
+                shape,
             },
             secret_changes,
         })

@@ -50,6 +50,49 @@ pub fn version(rv: &str) -> u64 {
     })
 }
 
+/// What of an object's metadata shows a change to what we applied when its resourceVersion
+/// moved for another reason (a controller writing its status): the generation, which every
+/// spec change bumps, with its labels and annotations. 0 for kinds that keep no generation
+/// (ConfigMaps, Secrets, ...): for them only the resourceVersion tells.
+pub fn shape<'a>(
+    generation: Option<i64>,
+    labels: impl Iterator<Item = (&'a str, &'a str)>,
+    annotations: impl Iterator<Item = (&'a str, &'a str)>,
+) -> u64 {
+    let Some(g) = generation.filter(|g| *g > 0) else {
+        return 0;
+    };
+    let mut labels: Vec<_> = labels.collect();
+    labels.sort_unstable();
+    let mut annotations: Vec<_> = annotations.collect();
+    annotations.sort_unstable();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (g, labels, annotations).hash(&mut h);
+    // Never 0 for an object that has a generation.
+    h.finish().max(1)
+}
+
+/// [`shape`] of an object as the API server returned it.
+pub fn shape_of(o: &serde_json::Value) -> u64 {
+    let meta = o.get("metadata");
+    let pairs = |field: &str| -> Vec<(&str, &str)> {
+        meta.and_then(|m| m.get(field))
+            .and_then(|m| m.as_object())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k.as_str(), v)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let generation = meta.and_then(|m| m.get("generation")).and_then(|g| g.as_i64());
+    shape(
+        generation,
+        pairs("labels").into_iter(),
+        pairs("annotations").into_iter(),
+    )
+}
+
 /// Policy flags packed in a byte.
 fn pack(p: Policy) -> u8 {
     u8::from(p.skip) | u8::from(p.if_not_present) << 1 | u8::from(p.force) << 2 | u8::from(p.keep) << 3
@@ -71,6 +114,8 @@ pub struct Live {
     pub rv: u64,
     /// The Sync it is labelled for ([`owner_key`]).
     pub owner: u64,
+    /// Its [`shape`].
+    pub shape: u64,
     bits: u8,
     slot: u16,
     epoch: u32,
@@ -161,10 +206,12 @@ impl LiveIndex {
         self.objects.read().ok()?.get(&key).copied()
     }
 
-    /// Whether object `key` is, per its kind's listed and running watch, still at `rv`.
-    pub fn unchanged(&self, key: ObjectKey, rv: u64) -> bool {
+    /// Whether object `key` is, per its kind's listed and running watch, as we left it: still
+    /// at `rv`, or — for kinds with a generation — at the same [`shape`] (only its status or
+    /// others' metadata moved).
+    pub fn unchanged(&self, key: ObjectKey, rv: u64, shape: u64) -> bool {
         let Some(l) = self.get(key) else { return false };
-        l.rv == rv
+        (l.rv == rv || (shape != 0 && l.shape == shape))
             && self
                 .slots
                 .read()
@@ -174,7 +221,7 @@ impl LiveIndex {
     }
 
     /// Records what an apply of ours returned (the watch event confirms it later).
-    pub fn record(&self, resource: &ApiResource, key: ObjectKey, rv: &str, owner: u64, policy: Policy) {
+    pub fn record(&self, resource: &ApiResource, key: ObjectKey, rv: &str, shape: u64, owner: u64, policy: Policy) {
         let Some((_, slot)) = self.watch_kind(resource) else {
             return;
         };
@@ -190,6 +237,7 @@ impl LiveIndex {
                 Live {
                     rv: version(rv),
                     owner,
+                    shape,
                     bits: pack(policy),
                     slot,
                     epoch,
@@ -338,12 +386,19 @@ impl WatchTask {
         if !objects.contains_key(&key) && !(self.owns)(sync_ns, sync) {
             return;
         }
-        let policy = Policy::of_maps(&labels, &meta.annotations.clone().unwrap_or_default());
+        let annotations = meta.annotations.clone().unwrap_or_default();
+        let policy = Policy::of_maps(&labels, &annotations);
+        let shape = shape(
+            meta.generation,
+            labels.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            annotations.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        );
         objects.insert(
             key,
             Live {
                 rv: version(meta.resource_version.as_deref().unwrap_or("")),
                 owner: owner_key(sync_ns, sync),
+                shape,
                 bits: pack(policy),
                 slot: self.slot,
                 epoch: self.epoch.load(Ordering::Relaxed),

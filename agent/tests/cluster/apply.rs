@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Service};
 use k8s_openapi::api::rbac::v1::{ClusterRole, RoleBinding};
@@ -471,4 +472,64 @@ async fn source_kinds() {
             .iter()
             .any(|c| c.type_ == "Stalled" && c.status == "True")
     );
+}
+
+/// A controller writing an applied object's status (the resourceVersion moves, the generation
+/// does not) costs no request; a hand edit of its spec (the generation moves) is reverted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_churn_costs_nothing_and_spec_edits_are_reverted() {
+    let Some(env) = TestEnv::new("churn").await else { return };
+    let apps = env.namespace("apps").await;
+    let repo = new_repo(env.dir.path());
+    write(
+        &repo,
+        "app/deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n",
+    );
+    let c1 = commit(&repo, "one");
+    let agent = env.agent("agent", &[]);
+    env.git_source(&apps, "repo", &repo, "1h").await;
+    env.sync(
+        &apps,
+        "app",
+        json!({"sourceRef": {"name": "repo"}, "path": "app", "interval": "2s"}),
+    )
+    .await;
+    env.applied(&apps, "app", &c1).await;
+    let deployments = env.api::<Deployment>(&apps);
+    let series = format!("sigil_reconcile_total{{sync=\"{apps}/app\",result=\"success\"}}");
+    // Let the controller manager's first writes (revision annotation, status) settle.
+    let settled = metric(&agent, &series);
+    env.wait("two rounds after the first apply", Duration::from_secs(60), || async {
+        (metric(&agent, &series) >= settled + 2.0).then_some(())
+    })
+    .await;
+    let before = (metric(&agent, &series), object_requests(&agent));
+    for i in 0..3 {
+        let status = json!({"status": {"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2,
+            "readyReplicas": i % 2 + 1, "availableReplicas": i % 2 + 1}});
+        deployments
+            .patch_status("web", &PatchParams::default(), &Patch::Merge(&status))
+            .await
+            .unwrap();
+        let round = metric(&agent, &series);
+        env.wait("a round after a status write", Duration::from_secs(30), || async {
+            (metric(&agent, &series) >= round + 1.0).then_some(())
+        })
+        .await;
+    }
+    assert!(metric(&agent, &series) >= before.0 + 3.0);
+    assert_eq!(
+        object_requests(&agent),
+        before.1,
+        "status written by a controller made the agent ask the API server about the object"
+    );
+    // A spec edit bumps the generation: the next round looks, and reverts it.
+    merge(&deployments, "web", json!({"spec": {"replicas": 5}})).await;
+    env.wait("the replicas edit reverted", Duration::from_secs(30), || async {
+        let d = deployments.get("web").await.ok()?;
+        (d.spec.replicas == Some(2)).then_some(())
+    })
+    .await;
+    assert!(object_requests(&agent) > before.1);
 }

@@ -299,7 +299,10 @@ fn unchanged(ctx: &Ctx, key: &str, inputs: u64) -> Option<Remembered> {
     if r.inputs != inputs || r.refresh_at.is_some_and(|t| t <= Instant::now()) {
         return None;
     }
-    r.tracked.iter().all(|t| ctx.live.unchanged(t.key, t.rv)).then_some(r)
+    r.tracked
+        .iter()
+        .all(|t| ctx.live.unchanged(t.key, t.rv, t.shape))
+        .then_some(r)
 }
 
 async fn attempt(
