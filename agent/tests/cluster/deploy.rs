@@ -20,7 +20,7 @@ use serde_json::json;
 use sigil_crds::sigil::{GitSource, Sync};
 use sigil_tests::ok;
 
-use crate::support::{TestEnv, client, commit, http_get, merge, new_repo, write};
+use crate::support::{TEST_LABEL, TestEnv, client, commit, http_get, merge, new_repo, write};
 
 const NS: &str = "sigil-system";
 
@@ -36,6 +36,9 @@ struct Kubelet {
     server: String,
     ca: String,
     dir: PathBuf,
+    /// Added to the Pod's arguments: the other cluster tests share this API server, and an
+    /// agent watching every GitSource would reconcile theirs too (without their flags).
+    selector: String,
     running: HashMap<String, Running>,
 }
 
@@ -102,6 +105,7 @@ impl Kubelet {
             format!("--http-addr=127.0.0.1:{port}"),
             format!("--git-cache-dir={}", self.dir.join(format!("{name}-cache")).display()),
             format!("--kubeconfig={}", kubeconfig.display()),
+            format!("--watch-label-selector={}", self.selector),
         ]);
         let child = Command::new(env!("CARGO_BIN_EXE_sigil-agent"))
             .args(&args)
@@ -222,8 +226,9 @@ async fn rolled_out(deploys: &Api<Deployment>, replicas: i32) -> bool {
         && st.available_replicas == Some(replicas)
 }
 
-async fn leader(leases: &Api<Lease>) -> Option<String> {
-    let l = leases.get("sigil-agent-leader").await.ok()?;
+async fn leader(leases: &Api<Lease>, selector: &str) -> Option<String> {
+    let name = sigil_agent::controller::lease::lease_name("sigil-agent-leader", Some(selector));
+    let l = leases.get(&name).await.ok()?;
     l.spec?.holder_identity
 }
 
@@ -248,11 +253,13 @@ async fn deploy_installs_and_upgrades() {
     );
     let kc = kube::config::Kubeconfig::read_from(&env.kubeconfig).unwrap();
     let cluster = kc.clusters[0].cluster.clone().unwrap();
+    let selector = format!("{TEST_LABEL}={}", env.id);
     let mut kubelet = Kubelet {
         client: env.client.clone(),
         server: cluster.server.clone().unwrap(),
         ca: cluster.certificate_authority_data.clone().unwrap(),
         dir: env.dir.path().to_path_buf(),
+        selector: selector.clone(),
         running: HashMap::new(),
     };
     let deploys: Api<Deployment> = Api::namespaced(env.client.clone(), NS);
@@ -262,7 +269,7 @@ async fn deploy_installs_and_upgrades() {
     })
     .await;
     until(&env, &mut kubelet, "a leader", || async {
-        leader(&leases).await.is_some()
+        leader(&leases, &selector).await.is_some()
     })
     .await;
 
@@ -295,11 +302,12 @@ async fn deploy_installs_and_upgrades() {
         return;
     };
     let url = format!("{}/repo", server.url);
-    let gitsource = json!({"apiVersion": "sigil.dev/v1alpha1", "kind": "GitSource", "metadata": {"name": "repo"},
+    let gitsource = json!({"apiVersion": "sigil.dev/v1alpha1", "kind": "GitSource",
+        "metadata": {"name": "repo", "labels": {TEST_LABEL: env.id}},
         "spec": {"url": url, "ref": {"branch": "main"}, "interval": "1h"}});
     crate::support::apply(&env.api::<GitSource>("team-a"), "repo", gitsource).await;
     let sync = |name: &str, path: &str| {
-        json!({"apiVersion": "sigil.dev/v1alpha1", "kind": "Sync", "metadata": {"name": name},
+        json!({"apiVersion": "sigil.dev/v1alpha1", "kind": "Sync", "metadata": {"name": name, "labels": {TEST_LABEL: env.id}},
         "spec": {"sourceRef": {"name": "repo"}, "path": path, "interval": "1h", "retryInterval": "2s", "prune": true}})
     };
     let syncs = env.api::<Sync>("team-a");
@@ -392,7 +400,7 @@ async fn deploy_installs_and_upgrades() {
 
     // Roll the template with one replica: the new Pod is ready while the old one leads, the old
     // one goes, the new one leads and carries on.
-    let first = leader(&leases).await.unwrap();
+    let first = leader(&leases, &selector).await.unwrap();
     let roll = |n: &str| json!({"spec": {"template": {"metadata": {"annotations": {"sigil.dev/rolled": n}}}}});
     merge(&deploys, "sigil-agent", roll("1")).await;
     until(&env, &mut kubelet, "the one-replica rollout", || {
@@ -400,7 +408,7 @@ async fn deploy_installs_and_upgrades() {
     })
     .await;
     until(&env, &mut kubelet, "a new leader", || async {
-        leader(&leases).await.is_some_and(|l| l != first)
+        leader(&leases, &selector).await.is_some_and(|l| l != first)
     })
     .await;
     write(
@@ -415,7 +423,7 @@ async fn deploy_installs_and_upgrades() {
     // Two replicas: both ready, one leads; roll again.
     merge(&deploys, "sigil-agent", json!({"spec": {"replicas": 2}})).await;
     until(&env, &mut kubelet, "two replicas available", || rolled_out(&deploys, 2)).await;
-    let second = leader(&leases).await.unwrap();
+    let second = leader(&leases, &selector).await.unwrap();
     merge(&deploys, "sigil-agent", roll("2")).await;
     until(&env, &mut kubelet, "the two-replica rollout", || {
         rolled_out(&deploys, 2)
@@ -428,7 +436,9 @@ async fn deploy_installs_and_upgrades() {
             .await
             .map(|l| l.items.iter().map(|p| p.name_any()).collect())
             .unwrap_or_default();
-        leader(&leases).await.is_some_and(|l| l != second && names.contains(&l))
+        leader(&leases, &selector)
+            .await
+            .is_some_and(|l| l != second && names.contains(&l))
     })
     .await;
     write(
