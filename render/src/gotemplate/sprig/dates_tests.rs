@@ -1,14 +1,9 @@
 //! The date functions against what Helm v4 rendered for the same calls.
 
-use super::super::funcs;
 use super::super::gotime::{self, GoTime, time_value};
 use crate::gotemplate::value::Value;
 
-fn call(name: &str, args: &[Value]) -> Result<String, String> {
-    let m = funcs();
-    let func = m.get(name).ok_or_else(|| format!("no {name}"))?;
-    (func.call)(args).map(|v| v.format_v())
-}
+use crate::gotemplate::sprig::call;
 
 fn s(x: &str) -> Value {
     Value::str(x)

@@ -89,14 +89,9 @@ pub fn deep_copy(v: &Value) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::super::funcs;
     use crate::gotemplate::value::{Map, Value};
 
-    fn call(name: &str, args: &[Value]) -> Result<String, String> {
-        let m = funcs();
-        let func = m.get(name).ok_or_else(|| format!("no {name}"))?;
-        (func.call)(args).map(|v| v.format_v())
-    }
+    use crate::gotemplate::sprig::call;
 
     #[test]
     fn defaults_match_the_oracle() {

@@ -259,14 +259,9 @@ fn decimal_op(first: &Value, rest: &[Value], op: Op) -> Result<Value, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::funcs;
     use crate::gotemplate::value::Value;
 
-    fn call(name: &str, args: &[Value]) -> Result<String, String> {
-        let m = funcs();
-        let func = m.get(name).ok_or_else(|| format!("no {name}"))?;
-        (func.call)(args).map(|v| v.format_v())
-    }
+    use crate::gotemplate::sprig::call;
 
     #[test]
     fn arithmetic_matches_the_oracle() {

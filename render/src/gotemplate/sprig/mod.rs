@@ -68,3 +68,12 @@ fn fv(params: &'static [Ty], variadic: Ty, call: fn(&[Value]) -> Result<Value, S
         call,
     }
 }
+
+/// Calls the sprig function `name` with arguments already of its parameter types (as the
+/// executor hands them over) and prints the result as `%v`: the unit tests' view of a call.
+#[cfg(test)]
+pub(crate) fn call(name: &str, args: &[Value]) -> Result<String, String> {
+    let m = funcs();
+    let func = m.get(name).ok_or_else(|| format!("no {name}"))?;
+    (func.call)(args).map(|v| v.format_v())
+}

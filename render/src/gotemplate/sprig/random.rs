@@ -119,14 +119,9 @@ fn uuid_v4() -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::funcs;
     use crate::gotemplate::value::Value;
 
-    fn call(name: &str, args: &[Value]) -> Result<String, String> {
-        let m = funcs();
-        let func = m.get(name).ok_or_else(|| format!("no {name}"))?;
-        (func.call)(args).map(|v| v.format_v())
-    }
+    use crate::gotemplate::sprig::call;
 
     #[test]
     fn random_strings_have_the_asked_shape() {

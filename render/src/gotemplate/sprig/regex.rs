@@ -266,14 +266,9 @@ fn quote_meta(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::funcs;
     use crate::gotemplate::value::Value;
 
-    fn call(name: &str, args: &[Value]) -> Result<String, String> {
-        let m = funcs();
-        let func = m.get(name).ok_or_else(|| format!("no {name}"))?;
-        (func.call)(args).map(|v| v.format_v())
-    }
+    use crate::gotemplate::sprig::call;
 
     #[test]
     fn go_class_syntax_reads_as_go_reads_it() {

@@ -467,14 +467,9 @@ fn replace(a: &[Value]) -> Result<Value, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::funcs;
     use crate::gotemplate::value::Value;
 
-    pub(crate) fn call(name: &str, args: &[Value]) -> Result<String, String> {
-        let m = funcs();
-        let func = m.get(name).ok_or_else(|| format!("no {name}"))?;
-        (func.call)(args).map(|v| v.format_v())
-    }
+    use crate::gotemplate::sprig::call;
 
     fn s(x: &str) -> Value {
         Value::str(x)

@@ -1,13 +1,8 @@
 //! `urlParse`, `urlJoin` and `getHostByName` against what Helm v4 rendered.
 
-use super::super::funcs;
 use crate::gotemplate::value::{Map, Value};
 
-fn call(name: &str, args: &[Value]) -> Result<String, String> {
-    let m = funcs();
-    let func = m.get(name).ok_or_else(|| format!("no {name}"))?;
-    (func.call)(args).map(|v| v.format_v())
-}
+use crate::gotemplate::sprig::call;
 
 fn parse(url: &str) -> String {
     call("urlParse", &[Value::str(url)]).unwrap_or_else(|e| e)

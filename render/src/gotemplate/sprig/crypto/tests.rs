@@ -1,15 +1,10 @@
 //! The cryptographic functions against what Helm v4 gave for the same calls.
 
 use super::passwords::bcrypt_with_salt;
-use crate::gotemplate::sprig::funcs;
 use crate::gotemplate::value::Value;
 use base64::Engine as _;
 
-fn call(name: &str, args: &[Value]) -> Result<String, String> {
-    let m = funcs();
-    let func = m.get(name).ok_or_else(|| format!("no {name}"))?;
-    (func.call)(args).map(|v| v.format_v())
-}
+use crate::gotemplate::sprig::call;
 
 fn s(x: &str) -> Value {
     Value::str(x)

@@ -3,11 +3,7 @@
 use super::super::funcs;
 use crate::gotemplate::value::Value;
 
-fn call(name: &str, args: &[Value]) -> Result<String, String> {
-    let m = funcs();
-    let func = m.get(name).ok_or_else(|| format!("no {name}"))?;
-    (func.call)(args).map(|v| v.format_v())
-}
+use crate::gotemplate::sprig::call;
 
 fn compare(c: &str, v: &str) -> String {
     call("semverCompare", &[Value::str(c), Value::str(v)]).unwrap_or_else(|e| e)
