@@ -10,66 +10,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use sigil_render::gotemplate::value::Value;
-use sigil_render::helm::{Release, RenderOptions, parse_values, render};
+use sigil_render::helm::{RenderOptions, render};
+
+mod support;
+use support::{corpus, first_diff, key_phrases, read_dir_files, release, text};
 
 /// Cases that pass today; the test fails if fewer do (raise it as parity grows).
 const FLOOR: usize = 54;
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
-}
-
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/helm-corpus");
-    if dir.join("cases").is_dir() {
-        return Some(dir);
-    }
-    let reason = format!("{} is absent", dir.display());
-    if in_ci() {
-        panic!("under CI nothing is skipped, and this test would have been: {reason}");
-    }
-    eprintln!("SKIPPED: {reason}");
-    None
-}
-
-fn read_dir_files(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let (Ok(rel), Ok(data)) = (p.strip_prefix(root), std::fs::read(&p)) {
-                out.insert(rel.to_string_lossy().replace('\\', "/"), data);
-            }
-        }
-    }
-    out
-}
-
-fn text(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_default()
-}
-
-fn release(case: &Path) -> Release {
-    let m = parse_values(&text(&case.join("release.yaml"))).unwrap_or_default();
-    let s = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-    let b = |k: &str| matches!(m.get(k), Some(Value::Bool(true)));
-    let revision = match m.get("revision") {
-        Some(Value::Float(f)) => *f as i64,
-        Some(Value::Int(i)) => *i,
-        _ => 1,
-    };
-    Release {
-        name: s("name"),
-        namespace: s("namespace"),
-        revision,
-        is_install: b("isInstall"),
-        is_upgrade: b("isUpgrade"),
-    }
-}
 
 /// YAML documents of a text (split at `---` lines), empty ones dropped.
 fn documents(text: &str) -> Vec<Value> {
@@ -109,39 +56,6 @@ fn same(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
         }
         _ => false,
-    }
-}
-
-fn first_diff(want: &str, got: &str) -> String {
-    for (n, (w, g)) in want.lines().zip(got.lines()).enumerate() {
-        if w != g {
-            return format!("line {}: want {w:?}, got {g:?}", n + 1);
-        }
-    }
-    let (wl, gl) = (want.lines().count(), got.lines().count());
-    if wl != gl {
-        return format!("want {wl} lines, got {gl}");
-    }
-    "differs in trailing whitespace".into()
-}
-
-/// Key phrases of Helm's error text: the message after the location, or each violation line.
-fn key_phrases(expected: &str) -> Vec<String> {
-    let expected = expected.trim();
-    if let Some(rest) = expected.strip_prefix("execution error at (")
-        && let Some((_, msg)) = rest.split_once("): ")
-    {
-        return vec![msg.trim().to_string()];
-    }
-    let lines: Vec<String> = expected
-        .lines()
-        .filter(|l| l.trim_start().starts_with("- "))
-        .map(|l| l.trim().to_string())
-        .collect();
-    if lines.is_empty() {
-        vec![expected.lines().next().unwrap_or_default().to_string()]
-    } else {
-        lines
     }
 }
 
@@ -236,7 +150,9 @@ fn sourced(text: &str) -> Vec<(String, Value)> {
 
 #[test]
 fn helm_corpus_parity() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = corpus("helm_corpus helm_corpus_parity") else {
+        return;
+    };
     let filter = std::env::var("SIGIL_CORPUS_FILTER").ok();
     let index = text(&dir.join("index.tsv"));
     let feature_cases: Vec<&str> = index

@@ -23,6 +23,12 @@ use serde_json::{Value as Json, json};
 use sigil_render::gotemplate::value::{Map, Value};
 use sigil_render::helm::{Release, RenderOptions, apply_set, parse_values, render};
 
+mod support;
+use support::{first_diff, key_phrases, read_dir_files, release, skip, text, workspace_root};
+
+/// This test, as the skip log names it.
+const SELF: &str = "helm_live helm_live_parity";
+
 #[path = "helm_live/inputs.rs"]
 mod inputs;
 use inputs::{Rng, SETS, emit_map, random_doc, random_set};
@@ -31,72 +37,6 @@ use inputs::{Rng, SETS, emit_map, random_doc, random_set};
 const DEFAULT_DOCS: usize = 20;
 /// Random `--set` arguments (besides the hand-written ones).
 const RANDOM_SETS: usize = 200;
-
-fn workspace_root() -> PathBuf {
-    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
-}
-
-/// As `sigil_tests::skip` (not a dependency here: it brings the cloud key clients along):
-/// a failure under CI; otherwise a message, and a line in `SIGIL_SKIP_LOG` when set.
-fn skip(reason: &str) {
-    if in_ci() {
-        panic!("under CI nothing is skipped, and this test would have been: {reason}");
-    }
-    eprintln!("SKIPPED: {reason}");
-    if let Some(log) = std::env::var_os("SIGIL_SKIP_LOG") {
-        let line = format!("helm_live helm_live_parity\t{}\n", reason.replace(['\n', '\t'], " "));
-        use std::io::Write;
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(log) {
-            let _ = f.write_all(line.as_bytes());
-        }
-    }
-}
-
-fn read_dir_files(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let (Ok(rel), Ok(data)) = (p.strip_prefix(root), std::fs::read(&p)) {
-                out.insert(rel.to_string_lossy().replace('\\', "/"), data);
-            }
-        }
-    }
-    out
-}
-
-fn text(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_default()
-}
-
-fn release(case: &Path) -> Release {
-    let m = parse_values(&text(&case.join("release.yaml"))).unwrap_or_default();
-    let s = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-    let b = |k: &str| matches!(m.get(k), Some(Value::Bool(true)));
-    let revision = match m.get("revision") {
-        Some(Value::Float(f)) => *f as i64,
-        Some(Value::Int(i)) => *i,
-        _ => 1,
-    };
-    Release {
-        name: s("name"),
-        namespace: s("namespace"),
-        revision,
-        is_install: b("isInstall"),
-        is_upgrade: b("isUpgrade"),
-    }
-}
 
 /// A chart to render, with the release it is rendered for.
 struct Subject {
@@ -179,26 +119,6 @@ with open(sys.argv[2], "w") as f:
     json.dump(out, f)
 "#;
 
-/// Key phrases of Helm's error text: the message after the location, or each violation line.
-fn key_phrases(expected: &str) -> Vec<String> {
-    let expected = expected.trim();
-    if let Some(rest) = expected.strip_prefix("execution error at (")
-        && let Some((_, msg)) = rest.split_once("): ")
-    {
-        return vec![msg.trim().to_string()];
-    }
-    let lines: Vec<String> = expected
-        .lines()
-        .filter(|l| l.trim_start().starts_with("- "))
-        .map(|l| l.trim().to_string())
-        .collect();
-    if lines.is_empty() {
-        vec![expected.lines().next().unwrap_or_default().to_string()]
-    } else {
-        lines
-    }
-}
-
 /// Whether our error, where it hides a value as `%!t(TYPE=…)` (Helm prints the value in
 /// `type mismatch on NAME: VALUE`; we never print values), reads as Helm's text around it.
 fn fits_redacted(ours: &str, helm: &str) -> bool {
@@ -217,19 +137,6 @@ fn invalid_utf8_only(helm: &str, ours: &str) -> bool {
         return false;
     };
     escape.is_match(helm) && escape.replace_all(helm, "\u{FFFD}") == ours
-}
-
-fn first_diff(want: &str, got: &str) -> String {
-    for (n, (w, g)) in want.lines().zip(got.lines()).enumerate() {
-        if w != g {
-            return format!("line {}: want {w:?}, got {g:?}", n + 1);
-        }
-    }
-    let (wl, gl) = (want.lines().count(), got.lines().count());
-    if wl != gl {
-        return format!("want {wl} lines, got {gl}");
-    }
-    "differs in trailing whitespace".into()
 }
 
 /// Compares one render; `None` when both agree.
@@ -299,15 +206,18 @@ fn helm_live_parity() {
     let root = workspace_root();
     let python = root.join(".peers/venv/bin/python");
     if !python.is_file() {
-        skip(&format!(
-            "{} is absent (tools/peers/setup.sh installs the Helm library)",
-            python.display()
-        ));
+        skip(
+            SELF,
+            &format!(
+                "{} is absent (tools/peers/setup.sh installs the Helm library)",
+                python.display()
+            ),
+        );
         return;
     }
     let corpus = root.join("../shared/helm-corpus");
     if !corpus.join("cases").is_dir() {
-        skip("../shared/helm-corpus is absent");
+        skip(SELF, "../shared/helm-corpus is absent");
         return;
     }
     let seed = std::env::var("SIGIL_LIVE_SEED")
