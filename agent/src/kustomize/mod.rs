@@ -7,10 +7,14 @@
 mod fieldspec;
 mod generate;
 mod helm;
+mod kustomization;
+mod metadata;
 mod patch;
 mod replace;
 mod resource;
 mod transform;
+
+use metadata::{Meta, relative, strip_build_annotations};
 
 use std::future::Future;
 use std::path::{Component, Path, PathBuf};
@@ -143,61 +147,6 @@ pub struct Kustomizer<'a> {
 /// Deepest nesting of kustomizations (bases of bases ...).
 const MAX_NESTING: usize = 64;
 
-/// `buildMetadata` of the top kustomization, which applies to the whole build.
-#[derive(Clone, Default)]
-struct Meta {
-    origin: bool,
-    transformations: bool,
-    top: PathBuf,
-}
-
-/// `to` relative to the directory `from` (both relative to the source root).
-fn relative(from: &Path, to: &Path) -> String {
-    let f: Vec<_> = from.components().collect();
-    let t: Vec<_> = to.components().collect();
-    let n = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
-    let mut parts: Vec<String> = vec!["..".to_string(); f.len() - n];
-    parts.extend(t[n..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
-    parts.join("/")
-}
-
-const KNOWN_FIELDS: &[&str] = &[
-    "apiVersion",
-    "kind",
-    "metadata",
-    "openapi",
-    "namePrefix",
-    "nameSuffix",
-    "namespace",
-    "commonLabels",
-    "labels",
-    "commonAnnotations",
-    "patchesStrategicMerge",
-    "patchesJson6902",
-    "patches",
-    "images",
-    "imageTags",
-    "replacements",
-    "replicas",
-    "vars",
-    "sortOptions",
-    "resources",
-    "components",
-    "crds",
-    "bases",
-    "configMapGenerator",
-    "secretGenerator",
-    "helmGlobals",
-    "helmCharts",
-    "helmChartInflationGenerator",
-    "generatorOptions",
-    "configurations",
-    "generators",
-    "transformers",
-    "validators",
-    "buildMetadata",
-];
-
 fn is_remote(s: &str) -> bool {
     s.contains("://") || s.starts_with("git@") || s.starts_with("github.com/") || s.starts_with("gitlab.com/")
 }
@@ -316,158 +265,6 @@ impl<'a> Kustomizer<'a> {
             out.push((Object(std::mem::take(r.v_mut())), r.encrypted));
         }
         Ok(out)
-    }
-
-    fn meta(&self) -> Meta {
-        self.meta.lock().map(|m| m.clone()).unwrap_or_default()
-    }
-
-    /// `configuredIn`/`configuredBy` text for build metadata.
-    fn configured(&self, dir: &Path, file: Option<&str>, kind: &str, name: Option<&str>, indent: &str) -> String {
-        let meta = self.meta();
-        let file = match file {
-            Some(f) => dir.join(f),
-            None => self
-                .kustomization_file(dir)
-                .unwrap_or_else(|_| dir.join("kustomization.yaml")),
-        };
-        let mut s = format!(
-            "configuredIn: {}\n{indent}configuredBy:\n{indent}  apiVersion: builtin\n{indent}  kind: {kind}\n",
-            relative(&meta.top, &normalize(&file).unwrap_or(file.clone()))
-        );
-        if let Some(n) = name {
-            for (field, v) in n.split('\0').zip(["name", "namespace"]).map(|(v, f)| (f, v)) {
-                if !v.is_empty() {
-                    s.push_str(&format!("{indent}  {field}: {v}\n"));
-                }
-            }
-        }
-        s
-    }
-
-    /// Records that a transformer ran on every resource.
-    fn record_transformer(&self, rm: &mut ResMap, dir: &Path, file: Option<&str>, kind: &str, name: Option<&str>) {
-        if !self.meta().transformations {
-            return;
-        }
-        let item = format!("- {}", self.configured(dir, file, kind, name, "  "));
-        for r in &mut rm.list {
-            r.transformations.push(item.clone());
-        }
-    }
-
-    fn kustomization_file(&self, dir: &Path) -> Result<PathBuf, KustomizeError> {
-        let found: Vec<PathBuf> = KUSTOMIZATION_FILES
-            .iter()
-            .map(|k| dir.join(k))
-            .filter(|p| self.loader.tree.exists(p) && !self.loader.tree.is_dir(p))
-            .collect();
-        match found.len() {
-            0 => Err(KustomizeError::msg(format!(
-                "unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory '{}'",
-                shown(dir)
-            ))),
-            1 => Ok(found[0].clone()),
-            _ => Err(KustomizeError::msg(format!(
-                "Found multiple kustomization files under: {}",
-                shown(dir)
-            ))),
-        }
-    }
-
-    async fn load_kustomization(&self, dir: &Path) -> Result<Value, KustomizeError> {
-        let file = self.kustomization_file(dir)?;
-        let bytes = self.loader.read(&file).await?;
-        let docs = self.parse_docs(&shown(&file), &bytes)?;
-        let k = match docs.as_slice() {
-            [] => Value::Object(serde_json::Map::new()),
-            [v @ Value::Object(_)] => v.clone(),
-            [_] => {
-                return Err(KustomizeError::msg(format!(
-                    "{}: a kustomization must be a mapping",
-                    shown(&file)
-                )));
-            }
-            _ => {
-                return Err(KustomizeError::msg(format!(
-                    "{}: a kustomization file holds one document",
-                    shown(&file)
-                )));
-            }
-        };
-        // Field names match case-insensitively (Go's JSON decoding), unknown ones are refused.
-        let mut k = k;
-        if let Value::Object(m) = &mut k {
-            let mut canon = serde_json::Map::new();
-            for (key, v) in std::mem::take(m) {
-                let Some(known) = KNOWN_FIELDS.iter().find(|f| f.eq_ignore_ascii_case(&key)) else {
-                    return Err(KustomizeError::msg(format!(
-                        "invalid Kustomization: json: unknown field \"{key}\" in {}",
-                        shown(&file)
-                    )));
-                };
-                canon.insert(known.to_string(), v);
-            }
-            *m = canon;
-        }
-        let api = k.get("apiVersion").and_then(|v| v.as_str()).unwrap_or("");
-        let kind = k.get("kind").and_then(|v| v.as_str()).unwrap_or("Kustomization");
-        match (kind, api) {
-            ("Component", "" | "kustomize.config.k8s.io/v1alpha1") => {}
-            ("Component", _) => {
-                return Err(KustomizeError::msg(format!(
-                    "{}: apiVersion for Component should be kustomize.config.k8s.io/v1alpha1",
-                    shown(&file)
-                )));
-            }
-            ("Kustomization", "" | "kustomize.config.k8s.io/v1beta1" | "kustomize.config.k8s.io/v1") => {}
-            ("Kustomization", _) => {
-                return Err(KustomizeError::msg(format!(
-                    "{}: apiVersion for Kustomization should be kustomize.config.k8s.io/v1beta1",
-                    shown(&file)
-                )));
-            }
-            (other, _) => {
-                return Err(KustomizeError::msg(format!(
-                    "{}: kind should be Kustomization or Component, not {other}",
-                    shown(&file)
-                )));
-            }
-        }
-        if let Some(o) = k.get("openapi") {
-            let path = o.get("path").and_then(|v| v.as_str());
-            let version = o.get("version").and_then(|v| v.as_str());
-            match (path, version) {
-                (Some(_), Some(_)) => {
-                    return Err(KustomizeError::msg(
-                        "builtin version and custom schema provided, cannot use both".into(),
-                    ));
-                }
-                (None, Some(v)) if v != "v1.21.2" => {
-                    return Err(KustomizeError::msg(format!(
-                        "the specified OpenAPI version {v} is not built in"
-                    )));
-                }
-                (Some(p), None) => {
-                    let set = self.schema.lock().map(|s| s.is_some()).unwrap_or(true);
-                    if !set {
-                        let bytes = self.read(dir, p).await?;
-                        let doc = self.parse_docs(p, &bytes)?.into_iter().next().unwrap_or(Value::Null);
-                        if let Ok(mut s) = self.schema.lock() {
-                            *s = Some(patch::Schema::new(&doc));
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        if k.get("helmChartInflationGenerator").is_some() {
-            return Err(KustomizeError::msg(format!(
-                "{}: helmChartInflationGenerator is not supported by sigil-agent (use helmCharts)",
-                shown(&file)
-            )));
-        }
-        Ok(k)
     }
 
     /// Resolves `rel` against `dir`; a file must stay inside `dir` unless restrictions are off.
@@ -809,100 +606,10 @@ fn expand_list(v: Value, out: &mut Vec<Res>, file: &str) -> Result<(), Kustomize
     Ok(())
 }
 
-/// Removes kustomize's internal build annotations; like kustomize, rewrites the remaining
-/// annotation values as strings.
-fn strip_build_annotations(v: &mut Value) {
-    if let Some(Value::Object(meta)) = v.get_mut("metadata")
-        && let Some(Value::Object(a)) = meta.get_mut("annotations")
-    {
-        for val in a.values_mut() {
-            match val {
-                Value::String(_) => {}
-                Value::Null => *val = Value::String(String::new()),
-                Value::Bool(b) => *val = Value::String(b.to_string()),
-                Value::Number(n) => *val = Value::String(n.to_string()),
-                _ => {}
-            }
-        }
-        a.retain(|k, _| {
-            !(k.starts_with("internal.config.kubernetes.io/")
-                || k.starts_with("config.kubernetes.io/index")
-                || k == "kustomize.config.k8s.io/id"
-                || k == "kustomize.config.k8s.io/behavior"
-                || k == "kustomize.config.k8s.io/needs-hash")
-        });
-    }
-}
-
 /// Whether kustomize's built-in schema knows `apiVersion`/`kind` to be cluster-scoped.
 pub fn is_cluster_scoped(api_version: &str, kind: &str) -> bool {
     resource::Gvk::new(api_version, kind).is_cluster_scoped()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::load::DirTree;
-    use sigil_crypto::keys::Keyring;
-
-    fn build(files: &[(&str, &str)], path: &str) -> Result<Vec<(Object, bool)>, KustomizeError> {
-        let dir = tempfile::tempdir().unwrap();
-        for (rel, text) in files {
-            let p = dir.path().join(rel);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, text).unwrap();
-        }
-        let tree = DirTree::new(dir.path()).unwrap();
-        let keyring = Keyring::new();
-        let loader = Loader {
-            tree: &tree,
-            keyring: &keyring,
-        };
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        rt.block_on(Kustomizer::new(&loader, Options::default()).build(Path::new(path)))
-    }
-
-    #[test]
-    fn cycles_are_refused_not_recursed() {
-        for (files, path) in [
-            (vec![("kustomization.yaml", "resources: [.]\n")], "."),
-            (
-                vec![
-                    ("a/kustomization.yaml", "resources: [..]\n"),
-                    ("kustomization.yaml", "resources: [a]\n"),
-                ],
-                ".",
-            ),
-            (
-                vec![
-                    ("a/kustomization.yaml", "resources: [../b]\n"),
-                    ("b/kustomization.yaml", "resources: [../a]\n"),
-                ],
-                "a",
-            ),
-            (
-                vec![
-                    ("kustomization.yaml", "components: [c]\n"),
-                    (
-                        "c/kustomization.yaml",
-                        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncomponents: [.]\n",
-                    ),
-                ],
-                ".",
-            ),
-            (vec![("kustomization.yaml", "generators: [.]\n")], "."),
-        ] {
-            let e = build(&files, path).unwrap_err().to_string();
-            assert!(e.contains("cycle detected"), "{e}");
-        }
-        let ok = build(
-            &[
-                ("base/kustomization.yaml", "resources: [cm.yaml]\n"),
-                ("base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"),
-                ("overlays/prod/kustomization.yaml", "resources: [../../base]\n"),
-            ],
-            "overlays/prod",
-        );
-        assert_eq!(ok.unwrap().len(), 1);
-    }
-}
+mod tests;
