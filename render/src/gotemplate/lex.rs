@@ -359,10 +359,10 @@ impl Lexer<'_> {
                     self.emit(Tok::Declare);
                 }
                 '|' => self.emit(Tok::Pipe),
-                '"' => self.lex_quote()?,
+                '"' => self.lex_escaped('"', Tok::Str, "quoted string")?,
                 '`' => self.lex_raw_quote()?,
                 '$' => self.lex_field_or_var(Tok::Variable)?,
-                '\'' => self.lex_char()?,
+                '\'' => self.lex_escaped('\'', Tok::CharConst, "character constant")?,
                 '.' if !matches!(self.peek(), Some('0'..='9')) => self.lex_field_or_var(Tok::Field)?,
                 '.' | '+' | '-' | '0'..='9' => {
                     self.backup(c);
@@ -474,37 +474,21 @@ impl Lexer<'_> {
         Ok(())
     }
 
-    fn lex_char(&mut self) -> Step {
+    /// A quoted string or character constant up to its closing `close`, escapes skipped;
+    /// unterminated at a newline or the end, as Go words it (`unterminated {what}`).
+    fn lex_escaped(&mut self, close: char, tok: Tok, what: &str) -> Step {
         loop {
             match self.next() {
                 Some('\\') => match self.next() {
-                    None | Some('\n') => {
-                        return self.error("unterminated character constant".into());
-                    }
+                    None | Some('\n') => return self.error(format!("unterminated {what}")),
                     Some(_) => {}
                 },
-                None | Some('\n') => return self.error("unterminated character constant".into()),
-                Some('\'') => break,
+                None | Some('\n') => return self.error(format!("unterminated {what}")),
+                Some(c) if c == close => break,
                 Some(_) => {}
             }
         }
-        self.emit(Tok::CharConst);
-        Ok(())
-    }
-
-    fn lex_quote(&mut self) -> Step {
-        loop {
-            match self.next() {
-                Some('\\') => match self.next() {
-                    None | Some('\n') => return self.error("unterminated quoted string".into()),
-                    Some(_) => {}
-                },
-                None | Some('\n') => return self.error("unterminated quoted string".into()),
-                Some('"') => break,
-                Some(_) => {}
-            }
-        }
-        self.emit(Tok::Str);
+        self.emit(tok);
         Ok(())
     }
 
